@@ -1,0 +1,155 @@
+"""Command line: `python -m mnist_core train | evaluate | predict`.
+
+Every failure ends in one line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from .checkpoints import default_checkpoint_path, load_checkpoint, save_checkpoint
+from .data import load_mnist, seed_split
+from .images import read_image
+from .model import ModelConfig, default_device, predict_proba
+from .preprocess import prepare
+from .presets import PRESETS
+from .train import Progress, evaluate, new_model, train
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _accuracy_line(label: str, correct: int, total: int) -> str:
+    return f"{label}: {correct}/{total} ({100 * correct / total:.2f}%)"
+
+
+def _device(name: str | None) -> torch.device:
+    return default_device() if name in (None, "auto") else torch.device(name)
+
+
+def _configs(args) -> tuple[ModelConfig, object]:
+    model_config, train_config = PRESETS[args.preset]
+    if args.hidden is not None or args.dropout is not None:
+        hidden = args.hidden if args.hidden is not None else model_config.hidden
+        dropout = args.dropout if args.dropout is not None else model_config.dropout
+        model_config = ModelConfig(hidden=tuple(hidden), dropout=dropout)
+    overrides = {k: getattr(args, k) for k in ("epochs", "lr", "batch_size", "seed") if getattr(args, k) is not None}
+    return model_config, replace(train_config, **overrides)  # dataclass validation raises ValueError
+
+
+def cmd_train(args) -> int:
+    model_config, train_config = _configs(args)
+    out = Path(args.out or f"checkpoints/{args.preset}-seed{train_config.seed}.pt")
+    device = _device(args.device)
+    split = seed_split(load_mnist(data_dir=args.data_dir))
+    model = new_model(model_config, train_config.seed, device).eval()
+    before = evaluate(model, split.x_test, split.y_test, device=device)
+    print(_accuracy_line("Untrained test accuracy", before.correct, before.total), flush=True)
+
+    def report(p: Progress) -> None:
+        if p.batch == p.batches:
+            print(f"Epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, train accuracy {100 * p.accuracy:.2f}%", flush=True)
+
+    history = train(model, split.x_train, split.y_train, train_config, device=device, on_progress=report)
+    after = evaluate(model, split.x_test, split.y_test, device=device)
+    print(_accuracy_line("Test accuracy", after.correct, after.total))
+    metrics = {
+        "accuracy": after.accuracy, "correct": after.correct, "total": after.total,
+        "untrained_accuracy": before.accuracy, "train_seconds": round(history.train_seconds, 2),
+        "per_class_correct": list(after.per_class_correct), "per_class_total": list(after.per_class_total),
+    }  # fmt: skip
+    command = "python -m mnist_core " + shlex.join(args.argv)
+    save_checkpoint(out, model, model_config=model_config, train_config=train_config, metrics=metrics, command=command)
+    print(f"Saved {out} (training loop {history.train_seconds:.1f} s)")
+    if args.json:
+        keys = ("untrained_accuracy", "accuracy", "correct", "total", "train_seconds")
+        print(json.dumps({k: metrics[k] for k in keys} | {"checkpoint": str(out)}))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    path = Path(args.checkpoint) if args.checkpoint else default_checkpoint_path()
+    checkpoint = load_checkpoint(path, device=_device(args.device))
+    split = seed_split(load_mnist(data_dir=args.data_dir))
+    result = evaluate(checkpoint.model, split.x_test, split.y_test, device=_device(args.device))
+    print(f"Checkpoint: {path}")
+    print(_accuracy_line("Test accuracy", result.correct, result.total))
+    if args.json:
+        print(json.dumps({"accuracy": result.accuracy, "correct": result.correct, "total": result.total, "checkpoint": str(path)}))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    path = Path(args.checkpoint) if args.checkpoint else default_checkpoint_path()
+    model = load_checkpoint(path).model
+    failures = 0
+    for image in args.images:
+        try:
+            prepared = prepare(read_image(image))
+            if prepared.empty:
+                raise ValueError(f"{image}: nothing to classify ({prepared.problem})")
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            failures += 1
+            continue
+        probs = predict_proba(model, torch.from_numpy(prepared.flat[None]))[0]
+        print(json.dumps({"image": image, "digit": int(probs.argmax()), "probabilities": [round(float(p), 6) for p in probs]}))
+    return 1 if failures else 0
+
+
+def _train_parser(sub) -> None:
+    p = sub.add_parser("train", help="train an MLP on the seed split and save a checkpoint")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="tutorial", help="defaults for everything below")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--hidden", type=int, nargs="+", metavar="N")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", help="checkpoint path (default checkpoints/PRESET-seedSEED.pt)")
+    p.set_defaults(func=cmd_train)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m mnist_core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _train_parser(sub)
+    e = sub.add_parser("evaluate", help="test accuracy of a checkpoint on the seed split")
+    e.add_argument("--checkpoint", help="default: the app's default checkpoint")
+    e.set_defaults(func=cmd_evaluate)
+    for p in (sub.choices["train"], e):
+        p.add_argument("--data-dir", help="folder of MNIST IDX files (default $MNIST_DATA_DIR, else OpenML)")
+        p.add_argument("--json", action="store_true", help="end with one JSON line")
+        p.add_argument("--device", default="auto", help="cpu, cuda, ... (default: cuda if available)")
+    pr = sub.add_parser("predict", help="classify image files of single digits, one JSON line each")
+    pr.add_argument("--checkpoint")
+    pr.add_argument("images", nargs="+", metavar="IMAGE")
+    pr.set_defaults(func=cmd_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return args.func(args)
+    except (ValueError, OSError, RuntimeError) as e:  # DataError and CheckpointError are ValueErrors
+        print(f"error: {' '.join(str(e).split()) or type(e).__name__}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing saved", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Self-describing checkpoint files: weights plus architecture, training config, metrics and provenance.
+
+A checkpoint is a `torch.save`d dict of plain values and tensors, so it loads with
+`torch.load(weights_only=True)`: a file that tries to run code on load is refused by the unpickler,
+never executed. Writes go to a temporary file in the same folder, then `os.replace`, so a crash
+mid-write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import __version__
+from .model import ModelConfig, build_mlp
+from .train import TrainConfig
+
+FORMAT = "mnist_core.checkpoint/1"
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT_NAME = "best_mlp"
+FALLBACK_NAME = "tutorial"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable checkpoint; the message is one line naming the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A loaded checkpoint: the model (eval mode, on the CPU unless moved) and its metadata."""
+
+    path: Path
+    model: nn.Sequential
+    model_config: ModelConfig
+    train_config: TrainConfig
+    metrics: dict
+    meta: dict  # split, created, library_version, command, name
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def check_name(name: str) -> str:
+    """A checkpoint name is a plain file stem: letters, digits, `_`, `-`, `.`; no `/` and no `..`."""
+    if not _NAME.match(name) or ".." in name:
+        raise ValueError(f"invalid checkpoint name {name!r}: use letters, digits, '_', '-' or '.' (max 64)")
+    return name
+
+
+def path_for(name: str, folder: str | os.PathLike = CHECKPOINT_DIR) -> Path:
+    return Path(folder) / f"{check_name(name)}.pt"
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: nn.Module,
+    *,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    metrics: dict,
+    split: str = "seed split: train_test_split(test_size=1/7, random_state=0)",
+    command: str = "",
+) -> Path:
+    """Write the checkpoint atomically and return its path."""
+    path = Path(path)
+    payload = {
+        "format": FORMAT,
+        "library_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model_config": asdict(model_config) | {"hidden": list(model_config.hidden)},
+        "train_config": asdict(train_config),
+        "metrics": dict(metrics),
+        "split": split,
+        "command": command,
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types for corrupt, truncated or code-carrying files
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise CheckpointError(f"{path} is not a loadable checkpoint: {first}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an mnist_core checkpoint (no '{FORMAT}' format tag)")
+    return payload
+
+
+def _configs(path: Path, payload: dict) -> tuple[ModelConfig, TrainConfig]:
+    try:
+        model_config = ModelConfig(**payload["model_config"])
+        train_config = TrainConfig(**payload["train_config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path} has invalid metadata: {e}") from None
+    return model_config, train_config
+
+
+def load_checkpoint(path: str | os.PathLike, *, device: torch.device | str = "cpu") -> Checkpoint:
+    """Load and validate a checkpoint; raise CheckpointError for anything that is not one of ours."""
+    path = Path(path)
+    payload = _read(path)
+    model_config, train_config = _configs(path, payload)
+    model = build_mlp(model_config)
+    state = payload.get("state_dict")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} has no weights")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        detail = " ".join(str(e).split())[:200]
+        raise CheckpointError(f"{path} does not fit its architecture {list(model_config.hidden)}: {detail}") from None
+    meta = {k: payload.get(k) for k in ("split", "created", "library_version", "command")}
+    return Checkpoint(path, model.to(device).eval(), model_config, train_config, dict(payload.get("metrics") or {}), meta)
+
+
+def list_checkpoints(folder: str | os.PathLike = CHECKPOINT_DIR) -> tuple[list[Checkpoint], list[str]]:
+    """Every loadable `*.pt` in `folder`, best accuracy first, and one error line per unloadable file."""
+    found, errors = [], []
+    for path in sorted(Path(folder).glob("*.pt")):
+        try:
+            found.append(load_checkpoint(path))
+        except CheckpointError as e:
+            errors.append(str(e))
+    found.sort(key=lambda c: -float(c.metrics.get("accuracy", 0.0)))
+    return found, errors
+
+
+def default_checkpoint_path(folder: str | os.PathLike = CHECKPOINT_DIR) -> Path:
+    """The shipped best MLP, else the tutorial checkpoint."""
+    best = Path(folder) / f"{DEFAULT_NAME}.pt"
+    return best if best.is_file() else Path(folder) / f"{FALLBACK_NAME}.pt"

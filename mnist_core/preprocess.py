@@ -1,0 +1,109 @@
+"""Turn a drawing or a photo of one digit into the 28x28 input MNIST digits look like.
+
+MNIST digits were size-normalised to fit a 20x20 box keeping their aspect ratio, anti-aliased, and
+placed in a 28x28 field with their centre of mass at the centre. Doing the same to a canvas drawing
+(instead of squashing the whole canvas to 28x28) is what makes drawn digits readable to the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+INK_THRESHOLD = 0.2  # ink below this fraction of full strength is background noise, not the digit
+MIN_INK_PIXELS = 4  # fewer strong pixels than this is an empty drawing
+MIN_EXTENT = 0.1  # a digit spans at least this fraction of the picture's longer side: less is a dot
+MAX_FILL = 0.75  # the inkiest MNIST digits fill about 60% of their 20x20 box: more is a scribble
+BOX, FIELD = 20, 28
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The stages of preprocessing, each float32 in [0, 1] with 1 = ink.
+
+    `ink` is the whole input as an ink map, `crop` the digit's bounding box, `digit` the 28x28 model
+    input. `problem` says why there is nothing to classify ("empty", a dot, a scribble), else None.
+    """
+
+    ink: np.ndarray
+    crop: np.ndarray
+    digit: np.ndarray
+    problem: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.problem is not None
+
+    @property
+    def flat(self) -> np.ndarray:
+        """The model input as (784,) float32."""
+        return self.digit.reshape(-1)
+
+
+def to_ink(image: np.ndarray) -> np.ndarray:
+    """An (H, W), (H, W, 3) or (H, W, 4) image of any integer or float range -> (H, W) ink in [0, 1].
+
+    With transparency, the alpha channel is the ink (a canvas exported over no background). Otherwise
+    the background is the brighter or darker end, judged by the border, and ink is the distance from it.
+    """
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or min(a.shape[:2]) < 1:
+        raise ValueError(f"expected an (H, W), (H, W, 3) or (H, W, 4) image, got shape {a.shape}")
+    scale = 255.0 if a.dtype == np.uint8 else (65535.0 if a.dtype == np.uint16 else max(1.0, float(a.max())))
+    a = a.astype(np.float32) / scale
+    if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].min() < 0.98:
+        return np.clip(a[..., 3], 0.0, 1.0)
+    gray = a if a.ndim == 2 else a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    ink = gray if background < 0.5 else 1.0 - gray
+    floor = min(background, 1.0 - background)  # a grey background's own level is not ink
+    return np.clip((ink - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
+
+
+def _fit_box(crop: np.ndarray) -> np.ndarray:
+    """Resize so the longer side is BOX pixels, keeping the aspect ratio, with anti-aliasing."""
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    resized = np.asarray(Image.fromarray(crop, mode="F").resize(size, Image.Resampling.LANCZOS))
+    return np.clip(resized, 0.0, 1.0)
+
+
+def _centre_by_mass(patch: np.ndarray) -> np.ndarray:
+    """Place `patch` in a FIELD x FIELD frame so its centre of mass lands on the frame's centre."""
+    h, w = patch.shape
+    ys, xs = np.indices(patch.shape)
+    mass = patch.sum()
+    cy, cx = (ys * patch).sum() / mass, (xs * patch).sum() / mass
+    # MNIST's centres of mass sit at pixel index (14, 14) (measured: mean 13.99, 14.00).
+    top = int(np.clip(round(FIELD / 2 - cy), 0, FIELD - h))
+    left = int(np.clip(round(FIELD / 2 - cx), 0, FIELD - w))
+    out = np.zeros((FIELD, FIELD), dtype=np.float32)
+    out[top : top + h, left : left + w] = patch
+    return out
+
+
+def _rejected(ink: np.ndarray, crop: np.ndarray, problem: str) -> Prepared:
+    return Prepared(ink, crop, np.zeros((FIELD, FIELD), np.float32), problem)
+
+
+def prepare(image: np.ndarray) -> Prepared:
+    """Find the ink, crop it, fit it in 20x20 and centre it by mass in 28x28, as MNIST was made."""
+    ink = to_ink(image)
+    strong = ink >= INK_THRESHOLD * max(float(ink.max()), 1e-6)
+    if ink.max() < INK_THRESHOLD or strong.sum() < MIN_INK_PIXELS:
+        return _rejected(ink, np.zeros((1, 1), np.float32), "nothing drawn yet")
+    rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if max(crop.shape) < MIN_EXTENT * max(ink.shape):
+        return _rejected(ink, crop, "too small to read: draw the digit larger")
+    patch = _fit_box(crop)
+    patch = patch / max(float(patch.max()), 1e-6)  # full-strength strokes, as in MNIST
+    if patch.sum() > MAX_FILL * BOX * BOX:
+        return _rejected(ink, crop, "that is a scribble, not a digit: clear and draw one digit")
+    return Prepared(ink, crop, _centre_by_mass(patch))

@@ -1,0 +1,175 @@
+"""Training and evaluation: the tutorial's loop without its DataLoader overhead, plus the best-MLP recipe.
+
+The tutorial iterates a `DataLoader` over a `TensorDataset`, which indexes and collates 64 rows one
+by one in Python for every batch. Here the whole training set is one tensor on the device and a
+batch is one fancy-index of a shuffled permutation: same batches in distribution, same optimiser,
+far less Python per step.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .augment import AugmentConfig, distort
+from .model import ModelConfig, build_mlp
+
+SCHEDULES = ("constant", "onecycle")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters. The defaults are exactly the tutorial's: Adam(lr=0.01), batch 64, 3 epochs."""
+
+    epochs: int = 3
+    lr: float = 0.01
+    batch_size: int = 64
+    seed: int = 0
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # or "onecycle": warm up to `lr`, then anneal (cosine) to ~0
+    augment: bool = False  # random affine + elastic distortions of every training batch
+    label_smoothing: float = 0.0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs": self.epochs >= 1,
+            "lr": self.lr > 0,
+            "batch_size": self.batch_size >= 1,
+            "weight_decay": self.weight_decay >= 0,
+            "schedule": self.schedule in SCHEDULES,
+            "label_smoothing": 0 <= self.label_smoothing < 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"invalid {name}: {getattr(self, name)!r}")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report from `train`: where it is, and the running training loss and accuracy this epoch."""
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based, within the epoch
+    batches: int
+    loss: float
+    accuracy: float
+
+    @property
+    def fraction(self) -> float:
+        return ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches)
+
+
+@dataclass
+class History:
+    epochs: list[dict] = field(default_factory=list)  # {"epoch", "loss", "accuracy"} per finished epoch
+    stopped: bool = False
+    train_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    correct: int
+    total: int
+    per_class_correct: tuple[int, ...]
+    per_class_total: tuple[int, ...]
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed torch's global generator (weight init, dropout) once; return a generator for shuffling."""
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def new_model(model_config: ModelConfig, seed: int, device: torch.device) -> nn.Sequential:
+    """A freshly initialised MLP: the same seed gives the same weights."""
+    seed_everything(seed)
+    return build_mlp(model_config).to(device)
+
+
+def _scheduler(optimizer, config: TrainConfig, steps: int):
+    if config.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=steps, pct_start=0.15)
+    return None
+
+
+def _as_tensors(x: np.ndarray, y: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.as_tensor(x, dtype=torch.float32, device=device), torch.as_tensor(y, dtype=torch.long, device=device)
+
+
+def train(
+    model: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: TrainConfig = TrainConfig(),
+    *,
+    device: torch.device,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    report_every: int = 50,
+) -> History:
+    """Train `model` in place on x (N, 784) floats in [0, 1] and y (N,) labels; return its history.
+
+    `should_stop` is polled between batches; when it returns True training ends early with
+    `history.stopped` set. The model is left in eval mode.
+    """
+    xs, ys = _as_tensors(x, y, device)
+    shuffle = torch.Generator(device=device).manual_seed(config.seed)
+    augment_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    batches = (len(xs) + config.batch_size - 1) // config.batch_size
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _scheduler(optimizer, config, config.epochs * batches)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    history, start = History(), time.perf_counter()
+    model.train()
+    for epoch in range(1, config.epochs + 1):
+        perm = torch.randperm(len(xs), generator=shuffle, device=device)
+        loss_sum = torch.zeros((), device=device)  # running sums stay on the device: no sync per batch
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        seen = 0
+        for batch in range(1, batches + 1):
+            if should_stop is not None and should_stop():
+                history.stopped = True
+                break
+            idx = perm[(batch - 1) * config.batch_size : batch * config.batch_size]
+            xb, yb = xs[idx], ys[idx]  # (B, 784), (B,)
+            if config.augment:
+                xb = distort(xb, AugmentConfig(), augment_gen)
+            logits = model(xb)
+            loss = loss_fn(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            loss_sum += loss.detach() * len(yb)
+            correct += (logits.argmax(1) == yb).sum()
+            seen += len(yb)
+            if on_progress is not None and (batch % report_every == 0 or batch == batches):
+                on_progress(Progress(epoch, config.epochs, batch, batches, loss_sum.item() / seen, correct.item() / seen))
+        if history.stopped:
+            break
+        history.epochs.append({"epoch": epoch, "loss": loss_sum.item() / seen, "accuracy": correct.item() / seen})
+    history.train_seconds = time.perf_counter() - start
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, *, device: torch.device, batch_size: int = 2000) -> Evaluation:
+    """Count correct predictions, overall and per class. The model must be in eval mode."""
+    xs, ys = _as_tensors(x, y, device)
+    preds = torch.cat([model(xs[i : i + batch_size]).argmax(1) for i in range(0, len(xs), batch_size)])
+    hits = preds == ys
+    per_class_correct = torch.bincount(ys[hits], minlength=10).tolist()
+    per_class_total = torch.bincount(ys, minlength=10).tolist()
+    return Evaluation(int(hits.sum()), len(ys), tuple(per_class_correct), tuple(per_class_total))
