@@ -33,7 +33,12 @@ def _accuracy_line(label: str, correct: int, total: int) -> str:
 
 
 def _device(name: str | None) -> torch.device:
-    return default_device() if name in (None, "auto") else torch.device(name)
+    if name in (None, "auto"):
+        return default_device()
+    device = torch.device(name)  # RuntimeError for a name torch does not know
+    if device.type == "cuda" and not torch.cuda.is_available():  # else: AssertionError and a traceback
+        raise ValueError(f"--device {name}: CUDA is not available on this machine")
+    return device
 
 
 def _configs(args) -> tuple[ModelConfig, object]:

@@ -9,8 +9,10 @@ mid-write leaves the previous file intact.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import tempfile
+import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,13 +53,22 @@ class Checkpoint:
 
 def check_name(name: str) -> str:
     """A checkpoint name is a plain file stem: letters, digits, `_`, `-`, `.`; no `/` and no `..`."""
-    if not _NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
         raise ValueError(f"invalid checkpoint name {name!r}: use letters, digits, '_', '-' or '.' (max 64)")
     return name
 
 
 def path_for(name: str, folder: str | os.PathLike = CHECKPOINT_DIR) -> Path:
     return Path(folder) / f"{check_name(name)}.pt"
+
+
+def _plain(value):
+    """numpy scalars and arrays, tensors -> Python numbers and lists, which weights_only loads."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def save_checkpoint(
@@ -78,7 +89,7 @@ def save_checkpoint(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "model_config": asdict(model_config) | {"hidden": list(model_config.hidden)},
         "train_config": asdict(train_config),
-        "metrics": dict(metrics),
+        "metrics": _plain(dict(metrics)),
         "split": split,
         "command": command,
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
@@ -90,6 +101,7 @@ def save_checkpoint(
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is for everyone to read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -97,14 +109,24 @@ def save_checkpoint(
     return path
 
 
+def _first_line(error: BaseException) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # torch bolds parts of its messages
+    return (text.splitlines() or [type(error).__name__])[0][:160]
+
+
 def _read(path: Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types for corrupt, truncated or code-carrying files
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
-        raise CheckpointError(f"{path} is not a loadable checkpoint: {first}") from None
+        with warnings.catch_warnings():  # torch's "Detected pickle protocol 4" would add lines to stderr
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "weights only load failed" in str(e).lower():
+            raise CheckpointError(f"{path} refused: it holds code or objects other than weights") from None
+        raise CheckpointError(f"{path} is not a loadable checkpoint: {_first_line(e)}") from None
+    except Exception as e:  # torch raises many types for corrupt or truncated files
+        raise CheckpointError(f"{path} is not a loadable checkpoint: {_first_line(e)}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an mnist_core checkpoint (no '{FORMAT}' format tag)")
     return payload
@@ -119,22 +141,38 @@ def _configs(path: Path, payload: dict) -> tuple[ModelConfig, TrainConfig]:
     return model_config, train_config
 
 
+def _metrics(path: Path, payload: dict) -> dict:
+    metrics = payload.get("metrics") or {}
+    accuracy = metrics.get("accuracy", 0.0) if isinstance(metrics, dict) else None
+    if not isinstance(accuracy, (int, float)) or isinstance(accuracy, bool):
+        raise CheckpointError(f"{path} has invalid metrics")
+    return dict(metrics)
+
+
+def _check_weights(path: Path, state, model_config: ModelConfig) -> None:
+    """The weights' names and shapes must be the architecture's, checked before anything is allocated."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} has no weights")
+    with torch.device("meta"):  # shapes only: a header claiming huge layers allocates nothing here
+        expected = {k: tuple(v.shape) for k, v in build_mlp(model_config).state_dict().items()}
+    found = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__ for k, v in state.items()}
+    if found != expected:
+        wrong = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
+        detail = ", ".join(f"{k}: {found.get(k, 'missing')} for {expected.get(k, 'nothing')}" for k in wrong[:4])
+        raise CheckpointError(f"{path} does not fit its architecture {list(model_config.hidden)}: {detail}")
+
+
 def load_checkpoint(path: str | os.PathLike, *, device: torch.device | str = "cpu") -> Checkpoint:
     """Load and validate a checkpoint; raise CheckpointError for anything that is not one of ours."""
     path = Path(path)
     payload = _read(path)
     model_config, train_config = _configs(path, payload)
+    metrics = _metrics(path, payload)
+    _check_weights(path, payload.get("state_dict"), model_config)
     model = build_mlp(model_config)
-    state = payload.get("state_dict")
-    if not isinstance(state, dict):
-        raise CheckpointError(f"{path} has no weights")
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as e:
-        detail = " ".join(str(e).split())[:200]
-        raise CheckpointError(f"{path} does not fit its architecture {list(model_config.hidden)}: {detail}") from None
+    model.load_state_dict(payload["state_dict"], strict=True)
     meta = {k: payload.get(k) for k in ("split", "created", "library_version", "command")}
-    return Checkpoint(path, model.to(device).eval(), model_config, train_config, dict(payload.get("metrics") or {}), meta)
+    return Checkpoint(path, model.to(device).eval(), model_config, train_config, metrics, meta)
 
 
 def list_checkpoints(folder: str | os.PathLike = CHECKPOINT_DIR) -> tuple[list[Checkpoint], list[str]]:

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,12 +61,14 @@ def read_idx(path: str | os.PathLike, *, magic: int | None = None) -> np.ndarray
     try:
         with opener(path, "rb") as f:
             raw = f.read()
-    except (OSError, EOFError) as e:  # gzip raises EOFError on a cut-off stream
+    except (OSError, EOFError, zlib.error) as e:  # gzip: EOFError when cut off, zlib.error when garbled
         raise DataError(f"cannot read {path}: {e}") from None
     if len(raw) < 4 or raw[:3] != b"\x00\x00\x08" or (magic is not None and raw[2] << 8 | raw[3] != magic):
         found = raw[:4].hex() or "an empty file"
         raise DataError(f"{path} is not an IDX file of the expected kind (magic number {found})")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise DataError(f"{path} is truncated: its header declares {ndim} dimensions but ends after {len(raw)} bytes")
     shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
@@ -130,7 +133,7 @@ def _cache_key(data_dir: Path | None) -> str:
 def _load_cached(folder: Path) -> tuple[np.ndarray, np.ndarray] | None:
     try:
         images, labels = np.load(folder / "images.npy"), np.load(folder / "labels.npy")
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):  # EOFError: an empty .npy file
         return None
     ok = images.shape == (N_ROWS, N_PIXELS) and images.dtype == np.uint8 and labels.shape == (N_ROWS,)
     return (images, labels) if ok else None

@@ -8,11 +8,14 @@ refused without allocating its pixels.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 MAX_PIXELS = 4096 * 4096  # a phone photo fits; a decompression bomb does not
+# Plain raster formats only: Pillow's EPS plugin, for one, would hand the file to Ghostscript.
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM")
 
 
 def _as_array(im: Image.Image) -> np.ndarray:
@@ -29,12 +32,15 @@ def _as_array(im: Image.Image) -> np.ndarray:
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Decode an image file; raise ValueError with one line naming the file and the problem."""
     try:
-        with Image.open(path) as im:
-            w, h = im.size
-            if w * h > MAX_PIXELS:
-                raise ValueError(f"{path}: {w}x{h} pixels is too large (at most {MAX_PIXELS:,} pixels)")
-            im.load()
-            return _as_array(im)
+        with warnings.catch_warnings():
+            # Pillow warns (on stderr) above ~89M pixels; the size is checked below, so that is noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=FORMATS) as im:
+                w, h = im.size
+                if w * h > MAX_PIXELS:
+                    raise ValueError(f"{path}: {w}x{h} pixels is too large (at most {MAX_PIXELS:,} pixels)")
+                im.load()
+                return _as_array(im)
     except Image.DecompressionBombError as e:
         raise ValueError(f"{path}: too large to decode safely ({e})") from None
     except UnidentifiedImageError:

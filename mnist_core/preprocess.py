@@ -14,7 +14,7 @@ from PIL import Image
 
 INK_THRESHOLD = 0.2  # ink below this fraction of full strength is background noise, not the digit
 MIN_INK_PIXELS = 4  # fewer strong pixels than this is an empty drawing
-MIN_EXTENT = 0.1  # a digit spans at least this fraction of the picture's longer side: less is a dot
+MIN_EXTENT = 0.15  # a digit spans at least this fraction of the picture's longer side: less is a dot
 MAX_FILL = 0.75  # the inkiest MNIST digits fill about 60% of their 20x20 box: more is a scribble
 BOX, FIELD = 20, 28
 
@@ -42,12 +42,18 @@ class Prepared:
         return self.digit.reshape(-1)
 
 
-def to_ink(image: np.ndarray) -> np.ndarray:
+POLARITIES = ("auto", "light", "dark")
+
+
+def to_ink(image: np.ndarray, polarity: str = "auto") -> np.ndarray:
     """An (H, W), (H, W, 3) or (H, W, 4) image of any integer or float range -> (H, W) ink in [0, 1].
 
     With transparency, the alpha channel is the ink (a canvas exported over no background). Otherwise
-    the background is the brighter or darker end, judged by the border, and ink is the distance from it.
+    ink is light on dark or dark on light: `polarity` says which when the caller knows (a canvas with
+    a set background), else ("auto") the border decides: the background is what most of it shows.
     """
+    if polarity not in POLARITIES:
+        raise ValueError(f"invalid polarity {polarity!r}: choose from {POLARITIES}")
     a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
@@ -60,6 +66,8 @@ def to_ink(image: np.ndarray) -> np.ndarray:
     gray = a if a.ndim == 2 else a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     background = float(np.median(border))
+    if polarity != "auto":
+        background = 0.0 if polarity == "light" else 1.0
     ink = gray if background < 0.5 else 1.0 - gray
     floor = min(background, 1.0 - background)  # a grey background's own level is not ink
     return np.clip((ink - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
@@ -92,9 +100,12 @@ def _rejected(ink: np.ndarray, crop: np.ndarray, problem: str) -> Prepared:
     return Prepared(ink, crop, np.zeros((FIELD, FIELD), np.float32), problem)
 
 
-def prepare(image: np.ndarray) -> Prepared:
-    """Find the ink, crop it, fit it in 20x20 and centre it by mass in 28x28, as MNIST was made."""
-    ink = to_ink(image)
+def prepare(image: np.ndarray, polarity: str = "auto") -> Prepared:
+    """Find the ink, crop it, fit it in 20x20 and centre it by mass in 28x28, as MNIST was made.
+
+    `polarity`: "light" (light ink on dark), "dark", or "auto" to judge by the picture's border.
+    """
+    ink = to_ink(image, polarity)
     strong = ink >= INK_THRESHOLD * max(float(ink.max()), 1e-6)
     if ink.max() < INK_THRESHOLD or strong.sum() < MIN_INK_PIXELS:
         return _rejected(ink, np.zeros((1, 1), np.float32), "nothing drawn yet")

@@ -106,6 +106,31 @@ def _as_tensors(x: np.ndarray, y: np.ndarray, device: torch.device) -> tuple[tor
     return torch.as_tensor(x, dtype=torch.float32, device=device), torch.as_tensor(y, dtype=torch.long, device=device)
 
 
+class _Step:
+    """One optimisation step on one batch: the tutorial's zero_grad / forward / backward / step."""
+
+    def __init__(self, model: nn.Module, config: TrainConfig, steps: int, device: torch.device):
+        self.model, self.config = model, config
+        # Not fused=True, though it is faster (1.77 vs 2.4 ms a step here): it rounds differently,
+        # and the tutorial's 3 epochs then end at 95.54% instead of 96.15% for seed 0.
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.scheduler = _scheduler(self.optimizer, config, steps)
+        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        self.augment_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.config.augment:
+            xb = distort(xb, AugmentConfig(), self.augment_gen)
+        logits = self.model(xb)  # (B, 10)
+        loss = self.loss_fn(logits, yb)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return loss.detach() * len(yb), (logits.argmax(1) == yb).sum()
+
+
 def train(
     model: nn.Module,
     x: np.ndarray,
@@ -124,41 +149,28 @@ def train(
     """
     xs, ys = _as_tensors(x, y, device)
     shuffle = torch.Generator(device=device).manual_seed(config.seed)
-    augment_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
     batches = (len(xs) + config.batch_size - 1) // config.batch_size
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = _scheduler(optimizer, config, config.epochs * batches)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    step = _Step(model, config, config.epochs * batches, device)
     history, start = History(), time.perf_counter()
     model.train()
     for epoch in range(1, config.epochs + 1):
         perm = torch.randperm(len(xs), generator=shuffle, device=device)
         loss_sum = torch.zeros((), device=device)  # running sums stay on the device: no sync per batch
         correct = torch.zeros((), device=device, dtype=torch.long)
-        seen = 0
         for batch in range(1, batches + 1):
             if should_stop is not None and should_stop():
                 history.stopped = True
                 break
             idx = perm[(batch - 1) * config.batch_size : batch * config.batch_size]
-            xb, yb = xs[idx], ys[idx]  # (B, 784), (B,)
-            if config.augment:
-                xb = distort(xb, AugmentConfig(), augment_gen)
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            loss_sum += loss.detach() * len(yb)
-            correct += (logits.argmax(1) == yb).sum()
-            seen += len(yb)
+            batch_loss, batch_correct = step(xs[idx], ys[idx])  # (B, 784), (B,)
+            loss_sum += batch_loss
+            correct += batch_correct
+            seen = min(batch * config.batch_size, len(xs))
             if on_progress is not None and (batch % report_every == 0 or batch == batches):
                 on_progress(Progress(epoch, config.epochs, batch, batches, loss_sum.item() / seen, correct.item() / seen))
         if history.stopped:
             break
-        history.epochs.append({"epoch": epoch, "loss": loss_sum.item() / seen, "accuracy": correct.item() / seen})
+        history.epochs.append({"epoch": epoch, "loss": loss_sum.item() / len(xs), "accuracy": correct.item() / len(xs)})
     history.train_seconds = time.perf_counter() - start
     model.eval()
     return history

@@ -1,0 +1,113 @@
+"""Fixtures for the app's tests: tiny synthetic MNIST, a folder of tiny checkpoints, a fresh AppTest.
+
+The app reads its data through `mnist_core.data.load_mnist` and its checkpoints from
+$MNIST_CHECKPOINT_DIR; AppTest runs the script in this process, so patching the one and setting the
+other is all it takes to run every section in a second instead of loading 70000 real images.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TINY_ROWS = 14_140  # the seed split's test part gets 2020 rows: index 2018, the tutorial's, exists
+APP_TIMEOUT = 120  # seconds per AppTest run; the first run imports torch, slow on a busy machine
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").lower() not in ("", "0", "false")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip on a developer's machine; fail in CI, where a missing prerequisite is a broken setup."""
+    if not condition:
+        (pytest.fail if on_ci() else pytest.skip)(reason)
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist():
+    """14140 synthetic 28x28 digits: each class a fixed random blob plus noise, so a small net can learn it."""
+    from mnist_core.data import Mnist
+
+    rng = np.random.default_rng(0)
+    prototypes = (rng.random((10, 784)) > 0.8).astype(np.float32)
+    labels = rng.integers(0, 10, TINY_ROWS).astype(np.int64)
+    noise = rng.random((TINY_ROWS, 784), dtype=np.float32)
+    images = np.clip(prototypes[labels] * 200 + noise * 120, 0, 255).astype(np.uint8)
+    return Mnist(images=images, labels=labels, source="tiny synthetic test data")
+
+
+def write_tiny_checkpoint(path: Path, hidden: tuple[int, ...], accuracy: float, seed: int = 0) -> Path:
+    from mnist_core.checkpoints import save_checkpoint
+    from mnist_core.model import ModelConfig
+    from mnist_core.train import TrainConfig, new_model
+
+    config = ModelConfig(hidden=hidden)
+    model = new_model(config, seed, "cpu").eval()
+    return save_checkpoint(path, model, model_config=config, train_config=TrainConfig(epochs=1), metrics={"accuracy": accuracy})
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_files(tmp_path_factory) -> Path:
+    """Untrained tiny checkpoints, made once: `tutorial` (the default name), `wide`, and a broken file."""
+    folder = tmp_path_factory.mktemp("tiny_checkpoints")
+    write_tiny_checkpoint(folder / "tutorial.pt", (16,), accuracy=0.10)
+    write_tiny_checkpoint(folder / "wide.pt", (32,), accuracy=0.20, seed=1)
+    (folder / "broken.pt").write_bytes(b"not a checkpoint at all")
+    return folder
+
+
+def clear_streamlit_caches() -> None:
+    # st.cache_* live in the process: without this one test's tiny data would feed the next test.
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def checkpoint_dir(tiny_checkpoint_files, tmp_path, monkeypatch) -> Path:
+    """A private copy of the tiny checkpoints (tests save into it), as the app's checkpoint folder."""
+    folder = tmp_path / "checkpoints"
+    shutil.copytree(tiny_checkpoint_files, folder)
+    monkeypatch.setenv("MNIST_CHECKPOINT_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def no_data(tmp_path, monkeypatch) -> Path:
+    """MNIST_DATA_DIR names a folder that does not exist: the data cannot be had."""
+    missing = tmp_path / "no-mnist-here"
+    monkeypatch.setenv("MNIST_DATA_DIR", str(missing))
+    clear_streamlit_caches()
+    yield missing
+    clear_streamlit_caches()
+
+
+@pytest.fixture
+def tiny_data(tiny_mnist, monkeypatch):
+    """The app's data is the tiny synthetic set; returns the seed split the app will see."""
+    import mnist_core.data as mdata
+
+    monkeypatch.setattr(mdata, "load_mnist", lambda **kwargs: tiny_mnist)
+    clear_streamlit_caches()
+    yield mdata.seed_split(tiny_mnist)
+    clear_streamlit_caches()
+
+
+@pytest.fixture
+def app_test(checkpoint_dir, monkeypatch):
+    """A factory of fresh AppTest sessions of app.py (run once, on the Draw tab)."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.chdir(REPO)
+
+    def make():
+        return AppTest.from_file(str(REPO / "app.py"), default_timeout=APP_TIMEOUT).run()
+
+    return make

@@ -1,0 +1,135 @@
+"""Shared helpers for the core tests (tests/test_core_*.py): real data, a trained model, drawn digits.
+
+Real MNIST comes from $MNIST_DATA_DIR (CI sets MNIST_DATA_DIR=../shared/data/mnist). Without it a
+real-data test is skipped; under CI=true it fails instead, so CI cannot pass by skipping.
+Loaded arrays and the trained tutorial model are cached per process: several tests share them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # the tests import mnist_core from the checkout, installed or not
+    sys.path.insert(0, str(REPO))
+
+from mnist_core.data import IDX_FILES  # noqa: E402
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def real_data_dir() -> Path:
+    """The folder of the four real MNIST IDX files: skip without it, fail under CI=true."""
+    value = os.environ.get("MNIST_DATA_DIR", "")
+    problem = None
+    if not value:
+        problem = "MNIST_DATA_DIR is not set"
+    else:
+        folder = Path(value).expanduser().resolve()
+        missing = [s for s in IDX_FILES if not (folder / s).is_file() and not (folder / f"{s}.gz").is_file()]
+        if not folder.is_dir():
+            problem = f"MNIST_DATA_DIR={value} is not a folder"
+        elif missing:
+            problem = f"MNIST_DATA_DIR={value} lacks {', '.join(missing)}"
+    if problem is not None:
+        if under_ci():
+            pytest.fail(f"real MNIST data is required under CI: {problem}")
+        pytest.skip(f"real MNIST data not available: {problem}")
+    return folder
+
+
+@functools.cache
+def _load_real(folder: str):
+    from mnist_core.data import load_mnist, seed_split
+
+    mnist = load_mnist(data_dir=folder, use_cache=False)  # no cache: tests must not write to ~/.cache
+    return mnist, seed_split(mnist)
+
+
+def real_mnist():
+    """(Mnist, Split) of the real data, loaded once per process."""
+    return _load_real(str(real_data_dir()))
+
+
+@functools.cache
+def _train_tutorial(folder: str):
+    import torch
+
+    from mnist_core.model import ModelConfig
+    from mnist_core.train import TrainConfig, evaluate, new_model, train
+
+    _, split = _load_real(folder)
+    device = torch.device("cpu")
+    model = new_model(ModelConfig(), 0, device).eval()
+    before = evaluate(model, split.x_test, split.y_test, device=device)
+    history = train(model, split.x_train, split.y_train, TrainConfig(), device=device)
+    after = evaluate(model, split.x_test, split.y_test, device=device)
+    return model, before, after, history
+
+
+def tutorial_model():
+    """The tutorial configuration (TrainConfig(), seed 0) trained on the real seed split, once per process.
+
+    Returns (model, evaluation before training, evaluation after, history).
+    """
+    return _train_tutorial(str(real_data_dir()))
+
+
+# A "7" with a bar: strokes in unit coordinates of the digit's box (x, y in [0, 1]).
+SEVEN = [[(0.1, 0.05), (0.9, 0.05), (0.35, 0.95)], [(0.3, 0.5), (0.75, 0.5)]]
+
+
+def draw_digit(
+    canvas: int = 280,
+    box: tuple[float, float, float] = (0.3, 0.2, 0.5),
+    width: float = 0.1,
+    strokes=SEVEN,
+    *,
+    ink: int = 0,
+    paper: int = 255,
+) -> np.ndarray:
+    """A (canvas, canvas) uint8 picture of a digit drawn with thick strokes.
+
+    `box` = (left, top, size) of the digit's box as fractions of the canvas; `width` is the stroke
+    width as a fraction of the box. Drawn at 4x and downsampled, so edges are anti-aliased.
+    """
+    scale = 4
+    left, top, size = (v * canvas * scale for v in box)
+    im = Image.new("L", (canvas * scale, canvas * scale), paper)
+    draw = ImageDraw.Draw(im)
+    w = max(1, round(width * size))
+    for stroke in strokes:
+        points = [(left + x * size, top + y * size) for x, y in stroke]
+        draw.line(points, fill=ink, width=w, joint="curve")
+        for x, y in points:  # round caps
+            draw.ellipse((x - w / 2, y - w / 2, x + w / 2, y + w / 2), fill=ink)
+    return np.asarray(im.resize((canvas, canvas), Image.Resampling.BOX))
+
+
+def save_png(path: Path, array: np.ndarray) -> Path:
+    Image.fromarray(array).save(path)
+    return path
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def crafted_png(width: int, height: int, *, rows: int = 4, colour_type: int = 0) -> bytes:
+    """A valid-looking PNG declaring width x height, with only `rows` rows of (zero) pixel data: a few
+    hundred bytes that claim, for 50000 x 50000 RGBA, 10 GB of pixels (a decompression bomb)."""
+    channels = {0: 1, 2: 3, 6: 4}[colour_type]
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    data = zlib.compress(b"\x00" * (rows * (1 + width * channels)), 9)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", data) + png_chunk(b"IEND", b"")

@@ -1,0 +1,85 @@
+"""A workshop in one server: 20 browsers draw at once while a 21st trains the tutorial's network.
+
+Real Chromium contexts (each its own Streamlit session, as 20 laptops would be) against one
+`streamlit run app.py`. AppTest cannot do this: its runs swap process-wide state and are not
+thread-safe. Asserted: every drawing is answered with a prediction, no exception reaches any page or
+the server log, and no drawing session ever sees the trainer's unsaved model. The figures are
+printed (`pytest -s`): sessions, predictions, and the slowest answer, timed in the page from the
+mouse release to the prediction appearing.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from browser import chromium, open_tab, settle, streamlit_server, stroke
+
+DRAWERS = 20
+# Set up before a stroke: the page notes when a prediction appears, or changes, after it.
+WATCH = """() => {
+  window.__answeredAt = null;
+  window.__strokeAt = null;
+  const seen = document.querySelector('#prediction')?.outerHTML ?? '';
+  new MutationObserver((_, observer) => {
+    const now = document.querySelector('#prediction')?.outerHTML ?? '';
+    if (window.__strokeAt !== null && now && now !== seen) { window.__answeredAt = Date.now(); observer.disconnect(); }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+
+def start_drawing(page, stem_end: float) -> None:
+    """Strokes of a "1" (its flag, then its stem down to `stem_end`), without waiting for the answer."""
+    page.evaluate(WATCH)
+    canvas = page.locator("canvas.upper-canvas").first
+    stroke(page, canvas, [(0.42, 0.30), (0.55, 0.14)])
+    stroke(page, canvas, [(0.55, 0.14), (0.52, 0.50), (0.50, stem_end)])
+    page.evaluate("window.__strokeAt = Date.now()")
+
+
+def answer(page) -> dict:
+    """Wait for the prediction that follows the last strokes; what it says and how long it took."""
+    page.wait_for_function("window.__answeredAt !== null", timeout=120_000)
+    seconds = page.evaluate("(window.__answeredAt - window.__strokeAt) / 1000")
+    prediction = page.locator("#prediction")
+    return {"seconds": max(0.0, seconds), "digit": int(prediction.get_attribute("data-digit")), "note": prediction.inner_text()}
+
+
+def drawing_round(pages: list, stem_end: float) -> list[dict]:
+    for page in pages:  # all strokes first: the server answers the sessions concurrently
+        start_drawing(page, stem_end)
+    return [answer(page) for page in pages]
+
+
+def test_twenty_sessions_draw_while_one_trains(tmp_path):
+    with streamlit_server(tmp_path / "server.log") as url, chromium() as browser:
+        pages = []
+        for _ in range(DRAWERS + 1):
+            page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            page.wait_for_selector("#draw-prompt")
+            pages.append(page)
+        trainer, drawers = pages[0], pages[1:]
+        open_tab(trainer, "Train")
+        epochs = trainer.get_by_label("Epochs")
+        epochs.fill("10")  # long enough to overlap every drawing of the first round
+        epochs.press("Enter")
+        settle(trainer)
+        trainer.get_by_role("button", name="Train", exact=True).click()
+        trainer.get_by_text("Training: epoch").wait_for(timeout=120_000)
+
+        during = drawing_round(drawers, 0.86)
+        still_training = trainer.get_by_text("Training: epoch").count() > 0
+        trainer.get_by_text("Finished in").wait_for(timeout=480_000)
+        assert "your model (not saved)" in trainer.locator('[data-testid="stMainBlockContainer"]').inner_text()
+        after = drawing_round(drawers, 0.90)  # a longer stem: a new picture, a new prediction
+
+        answers = during + after
+        slowest = max(a["seconds"] for a in answers)
+        print(f"\n{DRAWERS} drawing sessions + 1 training: {len(answers)} predictions ({len(during)} while it "
+              f"trained), median {statistics.median(a['seconds'] for a in answers):.2f} s, slowest {slowest:.2f} s")  # fmt: skip
+        assert still_training  # the first round really overlapped the training
+        assert [a["digit"] for a in answers] == [1] * len(answers)
+        assert all("model: best_mlp" in a["note"] or "model: tutorial" in a["note"] for a in answers)
+        for page in pages:
+            settle(page)  # also asserts that no exception reached the page
