@@ -20,7 +20,7 @@ from .images import read_image
 from .model import ModelConfig, default_device, predict_proba
 from .preprocess import prepare
 from .presets import PRESETS
-from .train import Progress, evaluate, new_model, train
+from .train import Progress, TrainConfig, evaluate, new_model, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,7 +41,7 @@ def _device(name: str | None) -> torch.device:
     return device
 
 
-def _configs(args) -> tuple[ModelConfig, object]:
+def _configs(args) -> tuple[ModelConfig, TrainConfig]:
     model_config, train_config = PRESETS[args.preset]
     if args.hidden is not None or args.dropout is not None:
         hidden = args.hidden if args.hidden is not None else model_config.hidden
