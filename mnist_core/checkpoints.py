@@ -117,6 +117,10 @@ def _first_line(error: BaseException) -> str:
 def _read(path: Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head[:4] != b"PK\x03\x04" and head[:1] != b"\x80":  # a torch zip archive, or a legacy pickle
+        raise CheckpointError(f"{path} is not a checkpoint file ({'empty' if not head else 'not a torch file'})")
     try:
         with warnings.catch_warnings():  # torch's "Detected pickle protocol 4" would add lines to stderr
             warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.")
