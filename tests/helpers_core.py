@@ -15,37 +15,24 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image, ImageDraw
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # the tests import mnist_core from the checkout, installed or not
     sys.path.insert(0, str(REPO))
 
+from conftest import need  # noqa: E402
 from mnist_core.data import IDX_FILES  # noqa: E402
 
 
-def under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
 def real_data_dir() -> Path:
-    """The folder of the four real MNIST IDX files: skip without it, fail under CI=true."""
+    """The folder of the four real MNIST IDX files: skip without it, fail under CI (conftest.need)."""
     value = os.environ.get("MNIST_DATA_DIR", "")
-    problem = None
-    if not value:
-        problem = "MNIST_DATA_DIR is not set"
-    else:
-        folder = Path(value).expanduser().resolve()
-        missing = [s for s in IDX_FILES if not (folder / s).is_file() and not (folder / f"{s}.gz").is_file()]
-        if not folder.is_dir():
-            problem = f"MNIST_DATA_DIR={value} is not a folder"
-        elif missing:
-            problem = f"MNIST_DATA_DIR={value} lacks {', '.join(missing)}"
-    if problem is not None:
-        if under_ci():
-            pytest.fail(f"real MNIST data is required under CI: {problem}")
-        pytest.skip(f"real MNIST data not available: {problem}")
+    folder = Path(value).expanduser().resolve()
+    missing = [s for s in IDX_FILES if not (folder / s).is_file() and not (folder / f"{s}.gz").is_file()]
+    need(bool(value), "real MNIST data is required: MNIST_DATA_DIR is not set")
+    need(folder.is_dir(), f"real MNIST data is required: MNIST_DATA_DIR={value} is not a folder")
+    need(not missing, f"real MNIST data is required: MNIST_DATA_DIR={value} lacks {', '.join(missing)}")
     return folder
 
 
