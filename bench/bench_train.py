@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_core.data import load_mnist, seed_split  # noqa: E402
 from mnist_core.model import ModelConfig, predict_proba  # noqa: E402
 from mnist_core.preprocess import prepare  # noqa: E402
-from mnist_core.train import TrainConfig, evaluate, new_model, train  # noqa: E402
+from mnist_core.run import run_training  # noqa: E402
+from mnist_core.train import TrainConfig, evaluate, new_model  # noqa: E402
 
 
 def tutorial_loop(split, seed: int) -> tuple[float, float]:
@@ -56,10 +57,8 @@ def tutorial_loop(split, seed: int) -> tuple[float, float]:
 
 
 def core_loop(split, seed: int) -> tuple[float, float]:
-    device = torch.device("cpu")
-    model = new_model(ModelConfig(), seed, device)
-    history = train(model, split.x_train, split.y_train, TrainConfig(seed=seed), device=device)
-    return history.train_seconds, evaluate(model, split.x_test, split.y_test, device=device).accuracy
+    result = run_training(ModelConfig(), TrainConfig(seed=seed), split, device=torch.device("cpu"))
+    return result.train_seconds, result.after.accuracy
 
 
 def prediction_latency(model_seed: int = 0, n: int = 50) -> float:

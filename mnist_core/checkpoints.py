@@ -25,7 +25,8 @@ from .model import ModelConfig, build_mlp
 from .train import TrainConfig
 
 FORMAT = "mnist_core.checkpoint/1"
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"  # the shipped ones
+CHECKPOINT_DIR_ENV = "MNIST_CHECKPOINT_DIR"
 DEFAULT_NAME = "best_mlp"
 FALLBACK_NAME = "tutorial"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -58,8 +59,13 @@ def check_name(name: str) -> str:
     return name
 
 
-def path_for(name: str, folder: str | os.PathLike = CHECKPOINT_DIR) -> Path:
-    return Path(folder) / f"{check_name(name)}.pt"
+def checkpoint_dir() -> Path:
+    """The checkpoint folder the command line and the app share: $MNIST_CHECKPOINT_DIR, else the shipped one."""
+    return Path(os.environ.get(CHECKPOINT_DIR_ENV) or CHECKPOINT_DIR)
+
+
+def path_for(name: str, folder: str | os.PathLike | None = None) -> Path:
+    return Path(folder or checkpoint_dir()) / f"{check_name(name)}.pt"
 
 
 def _plain(value):
@@ -179,10 +185,10 @@ def load_checkpoint(path: str | os.PathLike, *, device: torch.device | str = "cp
     return Checkpoint(path, model.to(device).eval(), model_config, train_config, metrics, meta)
 
 
-def list_checkpoints(folder: str | os.PathLike = CHECKPOINT_DIR) -> tuple[list[Checkpoint], list[str]]:
+def list_checkpoints(folder: str | os.PathLike | None = None) -> tuple[list[Checkpoint], list[str]]:
     """Every loadable `*.pt` in `folder`, best accuracy first, and one error line per unloadable file."""
     found, errors = [], []
-    for path in sorted(Path(folder).glob("*.pt")):
+    for path in sorted(Path(folder or checkpoint_dir()).glob("*.pt")):
         try:
             found.append(load_checkpoint(path))
         except CheckpointError as e:
@@ -191,7 +197,8 @@ def list_checkpoints(folder: str | os.PathLike = CHECKPOINT_DIR) -> tuple[list[C
     return found, errors
 
 
-def default_checkpoint_path(folder: str | os.PathLike = CHECKPOINT_DIR) -> Path:
-    """The shipped best MLP, else the tutorial checkpoint."""
-    best = Path(folder) / f"{DEFAULT_NAME}.pt"
-    return best if best.is_file() else Path(folder) / f"{FALLBACK_NAME}.pt"
+def default_checkpoint_path(folder: str | os.PathLike | None = None) -> Path:
+    """The best MLP, else the tutorial checkpoint, in `folder` (default: `checkpoint_dir()`)."""
+    folder = Path(folder or checkpoint_dir())
+    best = folder / f"{DEFAULT_NAME}.pt"
+    return best if best.is_file() else folder / f"{FALLBACK_NAME}.pt"

@@ -14,10 +14,11 @@ from typing import Callable
 
 import numpy as np
 import torch
+from sklearn.metrics import confusion_matrix
 from torch import nn
 
 from .augment import AugmentConfig, distort
-from .model import ModelConfig, build_mlp
+from .model import N_CLASSES, ConfigError, ModelConfig, build_mlp
 
 SCHEDULES = ("constant", "onecycle")
 
@@ -46,7 +47,7 @@ class TrainConfig:
         }
         for name, ok in checks.items():
             if not ok:
-                raise ValueError(f"invalid {name}: {getattr(self, name)!r}")
+                raise ConfigError(name, getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,25 @@ class History:
 
 @dataclass(frozen=True)
 class Evaluation:
-    correct: int
-    total: int
-    per_class_correct: tuple[int, ...]
-    per_class_total: tuple[int, ...]
+    """Test results: `confusion[i][j]` counts images of digit i predicted as j (scikit-learn's layout)."""
+
+    confusion: tuple[tuple[int, ...], ...]  # (10, 10)
+
+    @property
+    def per_class_total(self) -> tuple[int, ...]:
+        return tuple(sum(row) for row in self.confusion)
+
+    @property
+    def per_class_correct(self) -> tuple[int, ...]:
+        return tuple(row[i] for i, row in enumerate(self.confusion))
+
+    @property
+    def correct(self) -> int:
+        return sum(self.per_class_correct)
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_class_total)
 
     @property
     def accuracy(self) -> float:
@@ -178,10 +194,8 @@ def train(
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, *, device: torch.device, batch_size: int = 2000) -> Evaluation:
-    """Count correct predictions, overall and per class. The model must be in eval mode."""
-    xs, ys = _as_tensors(x, y, device)
+    """The confusion matrix of the model's predictions on x (N, 784). The model must be in eval mode."""
+    xs = torch.as_tensor(x, dtype=torch.float32, device=device)
     preds = torch.cat([model(xs[i : i + batch_size]).argmax(1) for i in range(0, len(xs), batch_size)])
-    hits = preds == ys
-    per_class_correct = torch.bincount(ys[hits], minlength=10).tolist()
-    per_class_total = torch.bincount(ys, minlength=10).tolist()
-    return Evaluation(int(hits.sum()), len(ys), tuple(per_class_correct), tuple(per_class_total))
+    matrix = confusion_matrix(np.asarray(y), preds.cpu().numpy(), labels=range(N_CLASSES))
+    return Evaluation(tuple(tuple(int(v) for v in row) for row in matrix))

@@ -54,15 +54,12 @@ def _train_tutorial(folder: str):
     import torch
 
     from mnist_core.model import ModelConfig
-    from mnist_core.train import TrainConfig, evaluate, new_model, train
+    from mnist_core.run import run_training
+    from mnist_core.train import TrainConfig
 
     _, split = _load_real(folder)
-    device = torch.device("cpu")
-    model = new_model(ModelConfig(), 0, device).eval()
-    before = evaluate(model, split.x_test, split.y_test, device=device)
-    history = train(model, split.x_train, split.y_train, TrainConfig(), device=device)
-    after = evaluate(model, split.x_test, split.y_test, device=device)
-    return model, before, after, history
+    result = run_training(ModelConfig(), TrainConfig(), split, device=torch.device("cpu"))
+    return result.model, result.before, result.after, result.history
 
 
 def tutorial_model():

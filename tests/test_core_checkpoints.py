@@ -318,3 +318,15 @@ def test_shipped_tutorial_checkpoint():
     assert loaded.model_config == ModelConfig() and loaded.train_config == TrainConfig()
     assert re.match(r"python -m mnist_core train\b", loaded.meta["command"])
     assert loaded.metrics["accuracy"] >= 0.96 and loaded.metrics["total"] == 10_000
+
+
+def test_shipped_checkpoints_reproduce_their_recorded_accuracy():
+    """Not the recorded numbers alone: each shipped file, evaluated now on the seed split, gives them."""
+    from helpers_core import real_mnist
+    from mnist_core.train import evaluate
+
+    _, split = real_mnist()
+    for path in sorted((REPO / "checkpoints").glob("*.pt")):
+        loaded = load_checkpoint(path)
+        result = evaluate(loaded.model, split.x_test, split.y_test, device=torch.device("cpu"))
+        assert (result.correct, result.total) == (loaded.metrics["correct"], loaded.metrics["total"]), path.name

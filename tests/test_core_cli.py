@@ -117,9 +117,10 @@ def test_unavailable_device(command, capsys, tmp_path, tiny_checkpoint):
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
     extra = ["--checkpoint", tiny_checkpoint] if command == "evaluate" else ["--out", tmp_path / "x.pt"]
-    for device in ("cuda", "tpu9"):
+    for device, word in (("cuda", "CUDA is not available"), ("tpu9", "tpu9")):
         code, _, err = run_main([command, "--device", device, "--data-dir", tmp_path / "nodata", *extra], capsys)
-        assert_one_line_error(code, err)
+        line = assert_one_line_error(code, err, word)
+        assert "nodata" not in line  # the device is refused before any data is looked for
 
 
 # ---------------------------------------------------------------------------------- bad checkpoints
@@ -331,3 +332,23 @@ def test_evaluate_default_checkpoint_matches_its_metrics(capsys):
     result = json.loads(out.strip().splitlines()[-1])
     assert result["checkpoint"] == str(path)
     assert result["accuracy"] == load_checkpoint(path).metrics["accuracy"]
+
+
+def test_train_and_evaluate_share_the_checkpoint_folder(capsys, tmp_path, monkeypatch):
+    """$MNIST_CHECKPOINT_DIR (the app's setting too) is where `train` writes and `evaluate` reads."""
+    import mnist_core.__main__ as cli
+    from mnist_core.data import Mnist
+
+    rng = np.random.default_rng(0)
+    tiny = Mnist(rng.integers(0, 256, (700, 784), dtype=np.uint8), rng.integers(0, 10, 700), "tiny")
+    monkeypatch.setattr(cli, "load_mnist", lambda data_dir=None: tiny)
+    monkeypatch.setenv("MNIST_CHECKPOINT_DIR", str(tmp_path / "shared"))
+    monkeypatch.chdir(tmp_path)  # not where the files must go
+    code, out, err = run_main(["train", "--epochs", "1", "--hidden", "8"], capsys)
+    assert code == 0, err
+    written = tmp_path / "shared" / "tutorial-seed0.pt"
+    assert written.is_file() and not (tmp_path / "checkpoints").exists()
+    written.rename(tmp_path / "shared" / "tutorial.pt")
+    code, out, err = run_main(["evaluate"], capsys)
+    assert code == 0, err
+    assert f"Checkpoint: {tmp_path / 'shared' / 'tutorial.pt'}" in out

@@ -83,11 +83,12 @@ def test_tutorial_defaults():
     assert ModelConfig().hidden == (100, 100)
 
 
-def test_predict_proba_rows_are_distributions_and_mode_is_kept():
-    model = build_mlp(ModelConfig()).eval()
+@pytest.mark.parametrize("training", [False, True])
+def test_predict_proba_rows_are_distributions_and_mode_is_kept(training):
+    model = build_mlp(ModelConfig()).train(training)  # shared models: predict_proba never switches modes
     p = predict_proba(model, torch.rand(5, 784))
     assert p.shape == (5, 10) and torch.allclose(p.sum(1), torch.ones(5)) and (p >= 0).all()
-    assert not model.training
+    assert model.training is training
 
 
 # ----------------------------------------------------------------------------------------- training
