@@ -95,3 +95,15 @@ def test_configuration_errors_name_their_field(make, field):
     with pytest.raises(ConfigError) as info:
         make()
     assert info.value.field == field and isinstance(info.value, ValueError)
+
+
+def test_split_rows_name_the_data_set_rows_of_the_seed_split():
+    from mnist_core.data import Mnist, seed_split, split_rows
+
+    rng = np.random.default_rng(1)
+    mnist = Mnist(rng.integers(0, 256, (700, 784), dtype=np.uint8), rng.integers(0, 10, 700), "tiny")
+    split = seed_split(mnist)
+    train_rows, test_rows = split_rows(700)
+    assert np.array_equal(split.x_test, mnist.images[test_rows] / np.float32(255))
+    assert np.array_equal(split.y_train, mnist.labels[train_rows])
+    assert sorted(np.concatenate([train_rows, test_rows]).tolist()) == list(range(700))

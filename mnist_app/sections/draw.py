@@ -1,0 +1,64 @@
+"""Draw: a canvas, the network's answer right beside (on a phone: right under) it, and the stages the
+drawing goes through on its way in (ink, crop, the 28x28 input)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_core.preprocess import Prepared, Problem, prepare
+
+from ..components import canvas, cards
+from ..components.charts import probability_chart
+from ..components.pictures import pixels
+from ..i18n import t
+from ..models import ModelChoice, active_model
+from ..resources import predict
+from ..state import OWN_MODEL
+
+
+def read(image: np.ndarray | None, model: ModelChoice) -> tuple[Prepared | None, np.ndarray | None]:
+    """A canvas picture -> its preprocessing stages and, unless there is nothing to read, probabilities (10,)."""
+    if image is None:
+        return None, None
+    prepared = prepare(image, polarity="light")  # the canvas draws white ink on black
+    return prepared, None if prepared.empty else predict(model.model, prepared.flat[None])[0]
+
+
+def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoice) -> None:
+    if probs is None:
+        problem = None if prepared is None else prepared.problem
+        if problem in (None, Problem.EMPTY):
+            cards.prompt(t("draw.prompt"))
+        else:
+            st.warning(t(f"draw.problem.{problem.value}"))
+        return
+    digit = int(probs.argmax())
+    name = t("model.own") if model.name == OWN_MODEL else model.name
+    cards.prediction(digit, float(probs[digit]), name)
+    probability_chart(probs, height=220)
+
+
+def stages(prepared: Prepared | None) -> None:
+    """The drawing on its way in: cropped to the digit, then the 28x28 picture the network receives."""
+    if prepared is None or prepared.problem is Problem.EMPTY:
+        return
+    st.markdown(f"**{t('draw.stages')}**")
+    st.image(pixels(prepared.crop, 140), caption=t("draw.crop"), width=140)
+    st.image(pixels(prepared.digit, 196), caption=t("draw.input"), width=196)
+
+
+def render() -> None:
+    model = active_model()
+    if model is None:
+        st.error(t("model.none"))
+        return
+    left, middle, right = st.columns([4, 5, 3], gap="medium")  # drawing -> answer -> the network's view
+    with left:
+        image = canvas.drawing()
+        st.button(t("draw.clear"), key="draw_clear", on_click=canvas.clear, icon=":material/delete:")
+    prepared, probs = read(image, model)
+    with middle:
+        answer(prepared, probs, model)
+    with right:
+        stages(prepared)

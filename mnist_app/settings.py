@@ -1,0 +1,30 @@
+"""Every setting of the app in one place: environment variables, limits and fixed sizes.
+
+Environment: MNIST_DATA_DIR (a folder of MNIST IDX files; else OpenML, read by mnist_core.data),
+MNIST_CHECKPOINT_DIR (read by mnist_core.checkpoints, shared with the command line),
+MNIST_APP_TRAIN_THREADS (torch threads for a training; default torch's own).
+"""
+
+from __future__ import annotations
+
+import os
+
+from mnist_core.checkpoints import checkpoint_dir  # noqa: F401  (re-exported: the one folder setting)
+from mnist_core.presets import PRESETS
+
+TUTORIAL_MODEL, TUTORIAL_TRAIN = PRESETS["tutorial"]
+TUTORIAL_INDEX = 2018  # the test image the tutorial predicts
+CANVAS_PX = 336  # 12 screen pixels per MNIST pixel; fits a 390-px phone with Streamlit's margins
+STROKE_PX = 24  # about MNIST's pen relative to a 20-px digit box drawn 12x larger
+POLL_S = 1.0  # how often a running training's progress is redrawn (each redraw takes the GIL from it)
+ABANDON_S = 300  # a training nobody has looked at for this long (tab closed) is stopped
+LIMITS = {"epochs": 100, "hidden": 4096, "layers": 6, "batch_size": 60_000, "seed": 2**32 - 1}
+
+
+def train_threads(default: int) -> int:
+    """torch threads for a training: $MNIST_APP_TRAIN_THREADS, else `default` (torch's own count).
+
+    The thread count changes the order of float sums; with the command line's count a training from
+    the page gives exactly the weights `python -m mnist_core train` gives.
+    """
+    return max(1, int(os.environ.get("MNIST_APP_TRAIN_THREADS") or default))
