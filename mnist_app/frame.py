@@ -55,15 +55,16 @@ def model_label(choice) -> str:
 
 
 def header() -> None:
+    # Labels are looked up now, not in format_func: Streamlit may call format_func outside the run.
+    sections = {s: t(f"section.{s}") for s in SECTIONS}
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", key="header"):
         st.markdown(f'<h1 class="app-title">{t("app.title")}</h1>', unsafe_allow_html=True)
         st.segmented_control(
-            t("nav.label"), SECTIONS, key=Key.SECTION, required=True, label_visibility="collapsed",
-            format_func=lambda s: t(f"section.{s}"),
+            t("nav.label"), SECTIONS, key=Key.SECTION, required=True, label_visibility="collapsed", format_func=sections.get,
         )  # fmt: skip
+        languages = {code: t(f"languages.{code}") for code in LANGUAGES}
         st.segmented_control(
-            t("nav.language"), list(LANGUAGES), key=Key.LANG, required=True, label_visibility="collapsed",
-            format_func=LANGUAGES.get,
+            t("nav.language"), LANGUAGES, key=Key.LANG, required=True, label_visibility="collapsed", format_func=languages.get,
         )  # fmt: skip
         st.toggle(t("nav.presenter"), key=Key.PRESENTER)
     model = active_model()

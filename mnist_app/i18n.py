@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-LANGUAGES = {"ko": "한국어", "en": "English"}  # each language named in itself, for the switch
+LANGUAGES = ("ko", "en")  # each named in itself by the catalogues' `languages.*`
 DEFAULT_LANGUAGE = "ko"
 LANG_KEY = "lang"  # state.Key.LANG (state imports settings, which must not import this)
 LOCALES = Path(__file__).resolve().parent / "locales"

@@ -102,12 +102,16 @@ def tiny_data(tiny_mnist, monkeypatch):
 
 @pytest.fixture
 def app_test(checkpoint_dir, monkeypatch):
-    """A factory of fresh AppTest sessions of app.py (run once, on the Draw tab)."""
+    """A factory of fresh AppTest sessions of app.py, run once: `make(lang, **query)` opens the page
+    as a browser would open `app.py?lang=...&section=...`."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.chdir(REPO)
 
-    def make():
-        return AppTest.from_file(str(REPO / "app.py"), default_timeout=APP_TIMEOUT).run()
+    def make(lang: str | None = "en", **query):
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=APP_TIMEOUT)
+        at.query_params.update({"lang": lang} if lang else {})
+        at.query_params.update({k: str(v) for k, v in query.items()})
+        return at.run()
 
     return make

@@ -46,4 +46,5 @@ def render() -> None:
         column_config={t("model.col.accuracy"): st.column_config.NumberColumn(format="%.2f%%")},
     )  # fmt: skip
     state.put(Key.MODEL_SELECT, model.name)  # follow changes made elsewhere (a training, a save, the URL)
-    st.selectbox(t("model.select"), list(choices), key=Key.MODEL_SELECT, on_change=select, format_func=lambda n: model_label(choices[n]))
+    labels = {name: model_label(c) for name, c in choices.items()}  # looked up now: see frame.header
+    st.selectbox(t("model.select"), list(choices), key=Key.MODEL_SELECT, on_change=select, format_func=labels.get)
