@@ -58,7 +58,7 @@ def header() -> None:
     # Labels are looked up now, not in format_func: Streamlit may call format_func outside the run.
     sections = {s: t(f"section.{s}") for s in SECTIONS}
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", key="header"):
-        st.markdown(f'<h1 class="app-title">{t("app.title")}</h1>', unsafe_allow_html=True)
+        st.markdown(f'<div class="app-title" role="heading" aria-level="1">{t("app.title")}</div>', unsafe_allow_html=True)
         st.segmented_control(
             t("nav.label"), SECTIONS, key=Key.SECTION, required=True, label_visibility="collapsed", format_func=sections.get,
         )  # fmt: skip
@@ -68,7 +68,8 @@ def header() -> None:
         )  # fmt: skip
         st.toggle(t("nav.presenter"), key=Key.PRESENTER)
     model = active_model()
-    st.caption(t("header.active", model=model_label(model)) if model else t("header.no_model"))
+    with st.container(key="active_model"):
+        st.caption(t("header.active", model=model_label(model)) if model else t("header.no_model"))
     flash = state.get(Key.FLASH)
     if flash:
         state.put(Key.FLASH, None)

@@ -13,7 +13,7 @@ from mnist_core.train import TrainConfig
 from test_core_run import tiny_split
 
 
-def job(epochs: int = 1) -> jobs.TrainingJob:  # noqa: D103
+def job(epochs: int = 1) -> jobs.TrainingJob:
     return jobs.TrainingJob(ModelConfig(hidden=(16,)), TrainConfig(epochs=epochs, batch_size=16))
 
 

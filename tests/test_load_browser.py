@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 
-from browser import chromium, open_tab, settle, streamlit_server, stroke
+from browser import chromium, open_section, settle, streamlit_server, stroke
 
 DRAWERS = 20
 # Set up before a stroke: the page notes when a prediction appears, or changes, after it.

@@ -23,8 +23,9 @@ def clear() -> None:
     state.put(Key.CANVAS_GEN, state.get(Key.CANVAS_GEN) + 1)
 
 
-def drawing() -> np.ndarray | None:
-    """The canvas; its picture (H, W, 4) uint8, None before any stroke or if it cannot be decoded."""
+def drawing() -> tuple[np.ndarray | None, int]:
+    """The canvas; its picture (H, W, 4) uint8 (None before any stroke or if it cannot be decoded) and
+    how many strokes it holds (the browser tests wait for the answer to their last stroke by it)."""
     result = st_canvas(
         stroke_width=STROKE_PX,
         stroke_color="#FFFFFF",
@@ -35,8 +36,9 @@ def drawing() -> np.ndarray | None:
         return_image_data=True,
         key=canvas_key(),
     )
+    strokes = len((result.json_data or {}).get("objects") or [])
     try:
-        return result.image_data
+        return result.image_data, strokes
     except (ValueError, OSError) as e:  # a picture the browser sent that cannot be decoded
         logger.warning("canvas image not readable: %s", e)
-        return None
+        return None, strokes

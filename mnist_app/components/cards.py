@@ -16,9 +16,9 @@ def _show(markup: str) -> None:
     st.markdown(markup, unsafe_allow_html=True)
 
 
-def prediction(digit: int, confidence: float, model_name: str) -> None:
+def prediction(digit: int, confidence: float, model_name: str, strokes: int = 0) -> None:
     _show(
-        f'<div class="prediction" id="prediction" data-digit="{digit}">'
+        f'<div class="prediction" id="prediction" data-digit="{digit}" data-strokes="{strokes}">'
         f'<div class="prediction-title">{t("draw.prediction")}</div><div class="prediction-digit">{digit}</div>'
         f'<div class="prediction-note">{html.escape(t("draw.confidence", percent=f"{100 * confidence:.1f}", model=model_name))}</div></div>'
     )

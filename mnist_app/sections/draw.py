@@ -25,7 +25,7 @@ def read(image: np.ndarray | None, model: ModelChoice) -> tuple[Prepared | None,
     return prepared, None if prepared.empty else predict(model.model, prepared.flat[None])[0]
 
 
-def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoice) -> None:
+def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoice, strokes: int) -> None:
     if probs is None:
         problem = None if prepared is None else prepared.problem
         if problem in (None, Problem.EMPTY):
@@ -35,7 +35,7 @@ def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoi
         return
     digit = int(probs.argmax())
     name = t("model.own") if model.name == OWN_MODEL else model.name
-    cards.prediction(digit, float(probs[digit]), name)
+    cards.prediction(digit, float(probs[digit]), name, strokes)
     probability_chart(probs, height=220)
 
 
@@ -55,10 +55,10 @@ def render() -> None:
         return
     left, middle, right = st.columns([4, 5, 3], gap="medium")  # drawing -> answer -> the network's view
     with left:
-        image = canvas.drawing()
+        image, strokes = canvas.drawing()
         st.button(t("draw.clear"), key="draw_clear", on_click=canvas.clear, icon=":material/delete:")
     prepared, probs = read(image, model)
     with middle:
-        answer(prepared, probs, model)
+        answer(prepared, probs, model, strokes)
     with right:
         stages(prepared)
