@@ -15,39 +15,40 @@ import statistics
 from browser import chromium, open_section, settle, streamlit_server, stroke
 
 DRAWERS = 20
-# Set up before a stroke: the page notes when a prediction appears, or changes, after it.
-WATCH = """() => {
+# Set before the last stroke: the page notes when the answer to a drawing of `strokes` strokes appears.
+WATCH = """(strokes) => {
   window.__answeredAt = null;
-  window.__strokeAt = null;
-  const seen = document.querySelector('#prediction')?.outerHTML ?? '';
+  const selector = `#prediction[data-strokes="${strokes}"]`;
   new MutationObserver((_, observer) => {
-    const now = document.querySelector('#prediction')?.outerHTML ?? '';
-    if (window.__strokeAt !== null && now && now !== seen) { window.__answeredAt = Date.now(); observer.disconnect(); }
-  }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+    if (document.querySelector(selector)) { window.__answeredAt = Date.now(); observer.disconnect(); }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true});
 }"""
 
 
-def start_drawing(page, stem_end: float) -> None:
-    """Strokes of a "1" (its flag, then its stem down to `stem_end`), without waiting for the answer."""
-    page.evaluate(WATCH)
+def start_drawing(page, strokes_before: int) -> None:
+    """The two strokes of a "1" (flag, stem), timed from the release of the last one; no waiting."""
     canvas = page.locator("canvas.upper-canvas").first
     stroke(page, canvas, [(0.42, 0.30), (0.55, 0.14)])
-    stroke(page, canvas, [(0.55, 0.14), (0.52, 0.50), (0.50, stem_end)])
+    page.evaluate(WATCH, strokes_before + 2)
+    stroke(page, canvas, [(0.55, 0.14), (0.52, 0.50), (0.50, 0.86)])
     page.evaluate("window.__strokeAt = Date.now()")
 
 
 def answer(page) -> dict:
-    """Wait for the prediction that follows the last strokes; what it says and how long it took."""
+    """Wait for the answer to the last stroke; what it says and how long it took."""
     page.wait_for_function("window.__answeredAt !== null", timeout=120_000)
     seconds = page.evaluate("(window.__answeredAt - window.__strokeAt) / 1000")
     prediction = page.locator("#prediction")
     return {"seconds": max(0.0, seconds), "digit": int(prediction.get_attribute("data-digit")), "note": prediction.inner_text()}
 
 
-def drawing_round(pages: list, stem_end: float) -> list[dict]:
+def drawing_round(pages: list, strokes_before: int) -> list[dict]:
     for page in pages:  # all strokes first: the server answers the sessions concurrently
-        start_drawing(page, stem_end)
-    return [answer(page) for page in pages]
+        start_drawing(page, strokes_before)
+    answers = [answer(page) for page in pages]
+    for page in pages:
+        page.get_by_role("button", name="Clear").click()
+    return answers
 
 
 def test_twenty_sessions_draw_while_one_trains(tmp_path):
@@ -56,23 +57,23 @@ def test_twenty_sessions_draw_while_one_trains(tmp_path):
         for _ in range(DRAWERS + 1):
             page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
             page.set_default_timeout(120_000)
-            page.goto(url)
+            page.goto(f"{url}/?lang=en")
             page.wait_for_selector("#draw-prompt")
             pages.append(page)
         trainer, drawers = pages[0], pages[1:]
-        open_tab(trainer, "Train")
+        open_section(trainer, "Train")
         epochs = trainer.get_by_label("Epochs")
         epochs.fill("10")  # long enough to overlap every drawing of the first round
         epochs.press("Enter")
         settle(trainer)
-        trainer.get_by_role("button", name="Train", exact=True).click()
+        trainer.get_by_role("button", name="Train", exact=True).last.click()
         trainer.get_by_text("Training: epoch").wait_for(timeout=120_000)
 
-        during = drawing_round(drawers, 0.86)
+        during = drawing_round(drawers, 0)
         still_training = trainer.get_by_text("Training: epoch").count() > 0
         trainer.get_by_text("Finished in").wait_for(timeout=480_000)
         assert "your model (not saved)" in trainer.locator('[data-testid="stMainBlockContainer"]').inner_text()
-        after = drawing_round(drawers, 0.90)  # a longer stem: a new picture, a new prediction
+        after = drawing_round(drawers, 0)  # on the cleared canvases
 
         answers = during + after
         slowest = max(a["seconds"] for a in answers)
