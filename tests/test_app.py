@@ -120,11 +120,14 @@ def test_an_unknown_model_or_section_in_the_url_falls_back(app_test, no_data):
 
 
 def test_presenter_mode_from_the_url_and_the_toggle(app_test, no_data):
+    from mnist_app.style import css
+
+    presenter_css = css("presenter")
     at = app_test("en", presenter=1)
     assert at.toggle(key=Key.PRESENTER).value is True
-    assert any("stHeader" in h.proto.body for h in at.get("html"))  # presenter CSS: Streamlit's chrome hidden
+    assert any(presenter_css in h.proto.body for h in at.get("html"))  # larger type, Streamlit's chrome hidden
     at.toggle(key=Key.PRESENTER).set_value(False).run()
-    assert not any("stHeader" in h.proto.body for h in at.get("html"))
+    assert not any(presenter_css in h.proto.body for h in at.get("html"))
     assert "presenter" not in at.query_params
     assert_clean(at)
 
