@@ -61,7 +61,7 @@ def markdown_text(at) -> str:
 
 
 def predicted_digit(at) -> int | None:
-    found = re.search(r'class="prediction" id="prediction" data-digit="(\d)" data-strokes="\d+"', markdown_text(at))
+    found = re.search(r'class="prediction[^"]*" id="prediction" data-digit="(\d)" data-strokes="\d+"', markdown_text(at))
     return None if found is None else int(found.group(1))
 
 

@@ -48,20 +48,23 @@ def test_a_drawing_is_predicted_with_the_active_model_and_its_stages_shown(app_t
 
     at = draw(app_test(lang), ONE)
     assert_clean(at)
-    model = load_checkpoint(checkpoint_dir / "tutorial.pt").model
-    probs = predict_proba(model, torch.from_numpy(prepare(ONE).flat[None]))[0]
+    model = load_checkpoint(checkpoint_dir / "tutorial.pt").model  # untrained: about 10% for each digit
+    probs = predict_proba(model, torch.from_numpy(prepare(ONE).flat[None]))[0].numpy()
     assert predicted_digit(at) == int(probs.argmax())
-    note = T(lang, "draw.confidence", percent=f"{100 * float(probs.max()):.1f}", model="tutorial")
-    assert note in markdown_text(at)  # the active model is named at the prediction
+    first, second = probs.argsort()[::-1][:2]
+    assert 'data-unsure="1"' in markdown_text(at) and T(lang, "draw.unsure") in markdown_text(at)
+    assert f'{second}<small>{100 * probs[second]:.0f}%</small>' in markdown_text(at)  # the runner-up too
+    assert T(lang, "draw.unsure_note", model="tutorial") in markdown_text(at)  # the active model is named
     assert len(at.get("vega_lite_chart")) == 1  # the ten probabilities
     assert [i.proto.imgs[0].caption for i in at.get("image")] == [T(lang, "draw.crop"), T(lang, "draw.input")]
 
 
-def test_the_shipped_checkpoint_reads_a_drawn_one(app_test, no_data, monkeypatch):
+def test_the_shipped_checkpoint_reads_a_drawn_one_and_is_sure(app_test, no_data, monkeypatch):
     monkeypatch.delenv("MNIST_CHECKPOINT_DIR")  # the repository's checkpoints/
     at = draw(app_test(), ONE)
     assert_clean(at)
     assert predicted_digit(at) == 1
+    assert "data-unsure" not in markdown_text(at) and T("en", "draw.prediction") in markdown_text(at)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -93,7 +96,7 @@ def test_switching_language_keeps_the_section_and_the_drawing(app_test, no_data)
     digit = predicted_digit(at)
     at.segmented_control(key=Key.LANG).set_value("ko").run()
     assert_clean(at)
-    assert predicted_digit(at) == digit and T("ko", "draw.prediction") in markdown_text(at)
+    assert predicted_digit(at) == digit and T("ko", "draw.unsure") in markdown_text(at)  # tiny untrained model
     assert at.session_state[Key.SECTION] == "draw"
 
 

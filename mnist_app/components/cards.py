@@ -24,6 +24,17 @@ def prediction(digit: int, confidence: float, model_name: str, strokes: int = 0)
     )
 
 
+def unsure(probs, model_name: str, strokes: int = 0) -> None:
+    """Not sure: the two likeliest digits, side by side, each with its probability."""
+    first, second = (int(d) for d in probs.argsort()[::-1][:2])
+    pair = "".join(f'<span class="unsure-digit">{d}<small>{100 * probs[d]:.0f}%</small></span>' for d in (first, second))
+    _show(
+        f'<div class="prediction unsure" id="prediction" data-digit="{first}" data-strokes="{strokes}" data-unsure="1">'
+        f'<div class="prediction-title">{t("draw.unsure")}</div><div class="unsure-pair">{pair}</div>'
+        f'<div class="prediction-note">{html.escape(t("draw.unsure_note", model=model_name))}</div></div>'
+    )
+
+
 def prompt(text: str) -> None:
     _show(f'<div class="prompt" id="draw-prompt">{html.escape(text)}</div>')
 

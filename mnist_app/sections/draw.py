@@ -14,6 +14,7 @@ from ..components.pictures import pixels
 from ..i18n import t
 from ..models import ModelChoice, active_model
 from ..resources import predict
+from ..settings import UNSURE_BELOW
 from ..state import OWN_MODEL
 
 
@@ -35,7 +36,10 @@ def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoi
         return
     digit = int(probs.argmax())
     name = t("model.own") if model.name == OWN_MODEL else model.name
-    cards.prediction(digit, float(probs[digit]), name, strokes)
+    if probs[digit] < UNSURE_BELOW:
+        cards.unsure(probs, name, strokes)
+    else:
+        cards.prediction(digit, float(probs[digit]), name, strokes)
     probability_chart(probs, height=220)
 
 
