@@ -30,7 +30,7 @@ from mnist_app.sections import data, draw, model, test_images, train  # noqa: E4
 from mnist_app.state import Key  # noqa: E402
 
 logging.getLogger("mnist_app").setLevel(logging.INFO)
-SECTIONS = {"draw": draw.render, "test": test_images.render, "train": train.render, "data": data.render, "model": model.render}
+SECTIONS = {"test": test_images.render, "train": train.render, "data": data.render, "model": model.render}
 
 
 def main() -> None:
@@ -40,10 +40,13 @@ def main() -> None:
     style.apply(presenter=state.get(Key.PRESENTER))
     training.collect()
     frame.guarded("header", frame.header)
-    training.banner()
+    with st.container(key="banner"):  # always there: the canvas below keeps its place in the page
+        training.banner()
     section = state.get(Key.SECTION)
-    with st.container(key=f"section_{section}"):
-        frame.guarded(section, SECTIONS[section])
+    frame.guarded("draw", lambda: draw.render(visible=section == "draw"))  # always: see sections/draw.py
+    if section != "draw":
+        with st.container(key=f"section_{section}"):
+            frame.guarded(section, SECTIONS[section])
     frame.write_url()
 
 

@@ -21,7 +21,6 @@ class Key:
     ACTIVE = "active"  # a checkpoint's name, or OWN_MODEL
     TRAINED = "trained"  # this session's trained model (a models.ModelChoice), until saved
     TRAIN_JOB = "train_job"  # this session's jobs.TrainingJob
-    CANVAS_GEN = "canvas_gen"  # bumped by Clear: a new key is a new, empty canvas
     TEST_INDEX = "test_index"
     TEST_ONLY_WRONG = "test_only_wrong"
     DATA_INDEX = "data_index"
@@ -56,7 +55,6 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.ACTIVE: None,
     Key.TRAINED: None,
     Key.TRAIN_JOB: None,
-    Key.CANVAS_GEN: 0,
     Key.DATA_ERROR: None,
     Key.FLASH: None,
     Key.URL_READ: False,

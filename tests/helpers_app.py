@@ -45,9 +45,11 @@ def drawing(*boxes: tuple[int, int, int, int]) -> np.ndarray:
 ONE = drawing((40, 300, 156, 180))  # a vertical stroke: a "1"
 
 
-def draw(at, rgba: np.ndarray):
-    gen = at.session_state[Key.CANVAS_GEN]
-    at.session_state[f"draw_canvas_{gen}"] = canvas_value(rgba)
+def draw(at, rgba: np.ndarray, strokes: int = 1):
+    """What the browser sends after a stroke: the canvas's picture and its strokes."""
+    value = canvas_value(rgba)
+    value["drawing"]["raw"]["objects"] = [{"type": "Path"}] * strokes
+    at.session_state["draw_canvas"] = value
     return at.run()
 
 

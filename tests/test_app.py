@@ -80,14 +80,23 @@ def test_drawings_that_are_not_digits_get_a_message_not_a_prediction(app_test, n
     assert [w.value for w in at.warning] == [T(lang, f"draw.problem.{problem}")]
 
 
-def test_an_empty_canvas_and_clear_give_the_prompt(app_test, no_data):
-    at = draw(app_test(), drawing())
+def test_an_empty_canvas_and_a_cleared_one_give_the_prompt(app_test, no_data):
+    at = draw(app_test(), drawing(), strokes=0)
     assert T("en", "draw.prompt") in markdown_text(at) and predicted_digit(at) is None
     at = draw(at, ONE)
     assert predicted_digit(at) is not None
-    at.button(key="draw_clear").click().run()
-    assert at.session_state[Key.CANVAS_GEN] == 1  # a new, empty canvas
+    at = draw(at, drawing(), strokes=0)  # what the canvas sends after Clear (tests/test_e2e_browser.py clicks it)
     assert T("en", "draw.prompt") in markdown_text(at) and predicted_digit(at) is None
+    assert_clean(at)
+
+
+def test_the_drawing_survives_a_visit_to_another_section(app_test, no_data):
+    at = draw(app_test(), ONE)
+    digit = predicted_digit(at)
+    at = open_section(at, "model")
+    assert predicted_digit(at) is None and at.session_state["draw_canvas"]  # hidden, not forgotten
+    at = open_section(at, "draw")
+    assert predicted_digit(at) == digit
     assert_clean(at)
 
 

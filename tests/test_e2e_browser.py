@@ -142,6 +142,37 @@ def test_a_korean_room_opens_a_bookmark_and_draws(server, shots):
     page.close()
 
 
+TOOLBAR_DISPLAY = """() => {
+  const host = document.querySelector('.st-key-draw_canvas');
+  const holder = [...host.querySelectorAll('*')].find((el) => el.shadowRoot);
+  return getComputedStyle(holder.shadowRoot.querySelector('.dc-toolbar')).display;
+}"""
+
+
+def test_the_canvas_never_loses_a_stroke(server):
+    url, browser = server
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/?lang=en")
+    canvas = canvas_of(page)
+    page.wait_for_function(f"({TOOLBAR_DISPLAY})() === 'none'")  # the component's own toolbar is gone
+    stroke(page, canvas, [(0.5, 0.1), (0.5, 0.9)])
+    assert answer_to(page, 1) == 1
+    page.get_by_role("button", name="Clear").click()
+    stroke(page, canvas, [(0.25, 0.2), (0.75, 0.2), (0.4, 0.9)])  # a "7", started at once after Clear
+    page.wait_for_timeout(1500)  # every answer in: the last one must be the 7's
+    assert answer_to(page, 1) == 7
+    page.get_by_role("button", name="Undo").click()
+    page.wait_for_selector("#draw-prompt")
+    for points in ONE_STROKES:
+        stroke(page, canvas, points)
+    assert answer_to(page, 2) == 1
+    open_section(page, "Model")
+    open_section(page, "Draw")  # back again: the same drawing, the same answer
+    assert answer_to(page, 2) == 1
+    page.close()
+
+
 def test_a_phone_draws_by_touch_and_sees_the_answer_under_the_canvas(server, shots):
     url, browser = server
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True, locale="ko-KR")
@@ -153,6 +184,10 @@ def test_a_phone_draws_by_touch_and_sees_the_answer_under_the_canvas(server, sho
     canvas = canvas_of(page)
     box = canvas.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the canvas fits the width
+    touch_stroke(page, canvas, [(0.97, 0.03), (0.97, 0.6)])  # a finger starting in the top right corner draws
+    answer_to(page, 1)
+    page.get_by_role("button", name="지우기").tap()
+    page.wait_for_selector("#draw-prompt")
     for points in ONE_STROKES:
         touch_stroke(page, canvas, points)
     assert answer_to(page, len(ONE_STROKES)) == 1

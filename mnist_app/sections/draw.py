@@ -1,5 +1,10 @@
 """Draw: a canvas, the network's answer right beside (on a phone: right under) it, and the stages the
-drawing goes through on its way in (ink, crop, the 28x28 input)."""
+drawing goes through on its way in (ink, crop, the 28x28 input).
+
+The canvas is drawn on every run, hidden while another section is open: the browser keeps the same
+canvas, so a drawing survives a visit to another section (a canvas not drawn in a run is unmounted,
+and its strokes with it).
+"""
 
 from __future__ import annotations
 
@@ -52,17 +57,20 @@ def stages(prepared: Prepared | None) -> None:
     st.image(pixels(prepared.digit, 196), caption=t("draw.input"), width=196)
 
 
-def render() -> None:
-    model = active_model()
-    if model is None:
-        st.error(t("model.none"))
-        return
-    left, middle, right = st.columns([4, 5, 3], gap="medium")  # drawing -> answer -> the network's view
-    with left:
-        image, strokes = canvas.drawing()
-        st.button(t("draw.clear"), key="draw_clear", on_click=canvas.clear, icon=":material/delete:")
-    prepared, probs = read(image, model)
-    with middle:
-        answer(prepared, probs, model, strokes)
-    with right:
-        stages(prepared)
+def render(visible: bool = True) -> None:
+    with st.container(key="draw_area"):
+        left, middle, right = st.columns([4, 5, 3], gap="medium")  # drawing -> answer -> the network's view
+        with left:
+            image, strokes = canvas.drawing(decode=visible)
+        if not visible:
+            st.html("<style>.st-key-draw_area {display: none;}</style>")
+            return
+        model = active_model()
+        if model is None:
+            middle.error(t("model.none"))
+            return
+        prepared, probs = read(image, model)
+        with middle:
+            answer(prepared, probs, model, strokes)
+        with right:
+            stages(prepared)
