@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -33,38 +32,42 @@ def test_a_job_runs_to_the_end_and_keeps_its_result():
     assert j.points[-1]["epoch"] == 2
 
 
-def test_stop_while_waiting_for_the_slot_never_trains():
-    slot, j = threading.Lock(), job()
-    slot.acquire()  # another session is training
-    thread = threading.Thread(target=jobs.run_job, args=(j, tiny_split(), slot))
-    thread.start()
+def test_stop_while_waiting_never_trains_and_leaves_the_queue():
+    queue, ahead, j = jobs.TrainingQueue(), job(), job()
+    queue.enter(ahead)  # another session's training, running
+    thread = jobs.start(j, tiny_split(), queue)
     time.sleep(0.3)
-    assert j.status == "queued"
+    assert j.status == "queued" and queue.position(j) == 1
     j.stop.set()
     thread.join(5)
     assert j.status == "stopped" and j.result is None and j.before is None
+    assert queue.jobs() == [ahead]
 
 
 def test_a_job_nobody_looks_at_is_stopped(monkeypatch):
     monkeypatch.setattr(jobs, "ABANDON_S", 0.0)  # the page stopped polling long ago
-    j = job(epochs=50)
-    jobs.run_job(j, tiny_split(), threading.Lock())
-    assert j.status == "stopped" and j.result is None
+    queue, j = jobs.TrainingQueue(), job(epochs=50)
+    queue.enter(j)
+    jobs.run_job(j, tiny_split(), queue)
+    assert j.status == "stopped" and j.result is None and queue.jobs() == []
 
 
-def test_one_training_at_a_time():
-    slot = threading.Lock()
-    first, second = job(epochs=3), job(epochs=1)
-    threads = [threading.Thread(target=jobs.run_job, args=(j, tiny_split(), slot)) for j in (first, second)]
-    threads[0].start()
-    time.sleep(0.05)
-    threads[1].start()
-    while first.running:
-        assert second.status in ("queued", "finished") and not (second.status == "finished" and first.running)
-        time.sleep(0.005)
+def test_one_training_at_a_time_first_come_first_served():
+    queue = jobs.TrainingQueue()
+    trainings = [job(epochs=3), job(epochs=1), job(epochs=1), job(epochs=1)]
+    finished: list[jobs.TrainingJob] = []
+    threads = [jobs.start(j, tiny_split(), queue) for j in trainings]
+    assert [queue.position(j) for j in trainings] == [0, 1, 2, 3]
+    assert queue.wait_seconds(trainings[0]) == 0 < queue.wait_seconds(trainings[1]) < queue.wait_seconds(trainings[3])
+    while any(j.running for j in trainings):
+        running = [j for j in trainings if j.status in ("untrained", "training", "testing")]
+        assert len(running) <= 1
+        finished.extend(j for j in trainings if j.status == "finished" and j not in finished)
+        time.sleep(0.002)
     for thread in threads:
         thread.join(30)
-    assert first.status == second.status == "finished"
+    finished.extend(j for j in trainings if j not in finished)
+    assert finished == trainings and queue.jobs() == []
 
 
 def test_a_failure_is_one_line_and_releases_the_slot(monkeypatch):
@@ -72,10 +75,18 @@ def test_a_failure_is_one_line_and_releases_the_slot(monkeypatch):
         raise RuntimeError("out of memory\n  at layer 2")
 
     monkeypatch.setattr(jobs, "run_training", broken)
-    slot, j = threading.Lock(), job()
-    jobs.run_job(j, tiny_split(), slot)
+    queue, j = jobs.TrainingQueue(), job()
+    queue.enter(j)
+    jobs.run_job(j, tiny_split(), queue)
     assert j.status == "failed" and j.error == "out of memory at layer 2"
-    assert slot.acquire(blocking=False)
+    assert queue.jobs() == []  # the next in line gets its turn
+
+
+def test_time_left_starts_from_the_estimate_and_follows_the_pace():
+    j = job(epochs=10)
+    assert j.seconds_left() == j.estimate > 0
+    j.started, j.fraction = time.monotonic() - 30, 0.5  # half done in 30 s
+    assert j.seconds_left() == pytest.approx(30, rel=0.01)
 
 
 @pytest.mark.parametrize("threads", ["1", "3"])
