@@ -8,7 +8,7 @@ from typing import Callable
 
 import streamlit as st
 
-from . import state
+from . import presenter, state
 from .i18n import LANGUAGES, from_locale, t
 from .models import active_model
 from .state import OWN_MODEL, SECTIONS, Key
@@ -31,6 +31,8 @@ def read_url() -> None:
     if query.get("model"):
         state.put(Key.ACTIVE, query["model"])  # an unknown name falls back to the default model
     state.put(Key.PRESENTER, (query.get("presenter") or "").lower() in TRUE_WORDS)
+    if query.get("key"):
+        presenter.unlock(query["key"])  # read once and never written back into the URL
     state.put(Key.URL_READ, True)
 
 
@@ -73,7 +75,8 @@ def header() -> None:
     flash = state.get(Key.FLASH)
     if flash:
         state.put(Key.FLASH, None)
-        st.success(t(flash[0], **flash[1]))
+        level, key, values = flash
+        (st.success if level == "success" else st.error)(t(key, **values))
 
 
 def guarded(name: str, render: Callable[[], None]) -> None:

@@ -33,6 +33,7 @@ class ModelChoice:
     metrics: dict
     created: str
     cache_id: str  # identifies these weights in the prediction cache
+    owner: str = ""  # the nickname of the session that saved it; "" for the shipped ones and the CLI's
 
     @property
     def architecture(self) -> str:
@@ -53,7 +54,8 @@ def read_checkpoint(path: str, stamp: tuple[int, int]) -> ModelChoice | None:
     except ckpt.CheckpointError:
         return None
     created = str(c.meta.get("created") or "")
-    return ModelChoice(c.name, c.model, c.model_config, c.train_config, c.metrics, created, f"{path}@{stamp}")
+    owner = str(c.meta.get("owner") or "")
+    return ModelChoice(c.name, c.model, c.model_config, c.train_config, c.metrics, created, f"{path}@{stamp}", owner)
 
 
 def list_models() -> tuple[list[ModelChoice], list[str]]:
@@ -101,7 +103,7 @@ class NameTaken(ValueError):
     pass
 
 
-def save_trained(trained: ModelChoice, name: str) -> Path:
+def save_trained(trained: ModelChoice, name: str, owner: str = "") -> Path:
     """Save the session's model as NAME.pt (atomic, never over an existing file).
 
     ValueError for a name that is not a plain file name; NameTaken for one that exists.
@@ -112,6 +114,21 @@ def save_trained(trained: ModelChoice, name: str) -> Path:
             raise NameTaken(path.stem)
         ckpt.save_checkpoint(
             path, trained.model, model_config=trained.model_config, train_config=trained.train_config,
-            metrics=trained.metrics, command="streamlit run app.py (trained in the browser)",
+            metrics=trained.metrics, command="streamlit run app.py (trained in the browser)", owner=owner,
         )  # fmt: skip
     return path
+
+
+def deletable(choice: ModelChoice, nick: str, is_presenter: bool) -> bool:
+    """A participant may delete what they saved; the presenter any saved one; nobody the shipped ones."""
+    if choice.name in ckpt.SHIPPED or choice.name == OWN_MODEL:
+        return False
+    return is_presenter or (bool(choice.owner) and choice.owner == nick)
+
+
+def delete_own(name: str, nick: str) -> None:
+    """Delete a checkpoint this session saved; PermissionError for anyone else's."""
+    choice = model_choices().get(name)
+    if choice is None or not deletable(choice, nick, is_presenter=False):
+        raise PermissionError(name)
+    ckpt.delete_checkpoint(name, checkpoint_dir())

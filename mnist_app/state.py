@@ -6,6 +6,8 @@ trained, their training job, their widgets' values). Nothing else in the app nam
 
 from __future__ import annotations
 
+import secrets
+
 import streamlit as st
 
 from .settings import TUTORIAL_INDEX, TUTORIAL_MODEL, TUTORIAL_TRAIN
@@ -32,8 +34,11 @@ class Key:
     SAVE_NAME = "save_name"
     MODEL_SELECT = "model_select"
     DATA_ERROR = "data_error"  # why the data could not be loaded, remembered so it is not retried per rerun
-    FLASH = "flash"  # (catalogue key, values) shown once at the top of the next run
+    FLASH = "flash"  # ("success" or "error", catalogue key, values): shown once at the top of the next run
     URL_READ = "url_read"  # the query string has been read into the state (once per session)
+    NICK = "nick"  # a short anonymous name for this session, shown to others in the training queue
+    IS_PRESENTER = "is_presenter"  # this session gave the presenter key
+    PRESENTER_KEY = "presenter_key"  # the key field in the Model section
 
 
 # Widgets whose values must outlive their section: Streamlit forgets the state of a widget that a
@@ -59,7 +64,10 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.FLASH: None,
     Key.URL_READ: False,
     Key.MODEL_SELECT: None,
+    Key.IS_PRESENTER: False,
+    Key.PRESENTER_KEY: "",
 }
+NICK_LETTERS = "ACDEFHJKLMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
 
 
 def init() -> None:
@@ -70,6 +78,8 @@ def init() -> None:
             state[key] = default
     for key in WIDGET_DEFAULTS:
         state[key] = state[key]  # re-set: the value survives a run that does not draw its widget
+    if Key.NICK not in state:
+        state[Key.NICK] = "".join(secrets.choice(NICK_LETTERS) for _ in range(3))
 
 
 def get(key: str):

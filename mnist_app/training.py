@@ -6,7 +6,6 @@ the session's own model and its active one, whichever section the session is on 
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timezone
 
 import streamlit as st
@@ -17,7 +16,7 @@ from mnist_core.train import TrainConfig
 from . import jobs, state
 from .i18n import t
 from .models import ModelChoice
-from .settings import LIMITS, POLL_S
+from .settings import LIMITS, POLL_S, QUEUE_POLL_S, max_train_seconds
 from .state import OWN_MODEL, Key
 
 
@@ -41,21 +40,51 @@ def parse_options() -> tuple[ModelConfig, TrainConfig]:
     return model_config, train_config
 
 
-def start(split) -> None:
-    """Start a training with the section's options (already checked by the caller)."""
+class TooLong(ValueError):
+    """The estimated training is longer than the server accepts."""
+
+    def __init__(self, seconds: float):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def new_job() -> jobs.TrainingJob:
+    """The section's options as a job; ConfigError or TooLong for what the server will not run."""
     model_config, train_config = parse_options()
-    job = jobs.TrainingJob(model_config, train_config)
+    job = jobs.TrainingJob(model_config, train_config, owner=state.get(Key.NICK))
+    if job.estimate > max_train_seconds():
+        raise TooLong(job.estimate)
+    return job
+
+
+def start(job: jobs.TrainingJob, split) -> None:
     state.put(Key.TRAIN_JOB, job)
     jobs.start(job, split)
 
 
+def duration(seconds: float) -> str:
+    """A duration in the session's words: "1분 20초", "45 s"."""
+    minutes, rest = divmod(max(0, round(seconds)), 60)
+    return t("time.min_s", m=minutes, s=rest) if minutes else t("time.s", s=rest)
+
+
+def nickname(code: str) -> str:
+    return t("train.nick", code=code)
+
+
 def status_text(job: jobs.TrainingJob) -> str:
+    if job.status == "queued":
+        queue = jobs.QUEUE.jobs()
+        running = queue[0] if queue and queue[0] is not job else None
+        who = nickname(running.owner) if running else "…"
+        return t("train.status.queued", place=max(1, jobs.QUEUE.position(job)), who=who, wait=duration(jobs.QUEUE.wait_seconds(job)))
     if job.status == "training" and job.points:
-        return t("train.status.epoch", epoch=job.epoch, epochs=job.train_config.epochs, percent=f"{100 * job.fraction:.0f}")
+        return t("train.status.epoch", epoch=job.epoch, epochs=job.train_config.epochs, percent=f"{100 * job.fraction:.0f}",
+                 left=duration(job.seconds_left()))  # fmt: skip
     if job.status == "finished":
         return t("train.status.finished", seconds=f"{job.result.train_seconds:.1f}")
-    if job.status == "failed":
-        return t("train.status.failed")
+    if job.status == "training":
+        return t("train.status.training", left=duration(job.seconds_left()))
     return t(f"train.status.{job.status}")
 
 
@@ -85,7 +114,7 @@ def banner() -> None:
     if job is None or not job.running or state.get(Key.SECTION) == "train":
         return
 
-    @st.fragment(run_every=POLL_S)
+    @st.fragment(run_every=QUEUE_POLL_S if job.status == "queued" else POLL_S)
     def progress_line() -> None:
         job.seen()
         if not job.running:
@@ -94,6 +123,3 @@ def banner() -> None:
 
     progress_line()
 
-
-def epochs_done(job: jobs.TrainingJob) -> int:
-    return max(0, math.floor(job.points[-1]["epoch"])) if job.points else 0

@@ -8,13 +8,13 @@ import streamlit as st
 
 from mnist_core.model import ConfigError
 
-from .. import state, training
+from .. import jobs, presenter, state, training
 from ..components.charts import line_chart
 from ..i18n import t
 from ..jobs import TrainingJob
 from ..models import NameTaken, save_trained
 from ..resources import require_data
-from ..settings import LIMITS, POLL_S
+from ..settings import LIMITS, POLL_S, QUEUE_POLL_S, max_train_seconds
 from ..state import Key
 
 
@@ -30,14 +30,18 @@ def options(disabled: bool) -> None:
 
 def start() -> None:
     try:
-        training.parse_options()
+        job = training.new_job()
     except ConfigError as e:
         st.error(t("train.cannot", reason=t(f"train.invalid.{e.field}", **LIMITS)))
+        return
+    except training.TooLong as e:
+        limit = training.duration(max_train_seconds())
+        st.error(t("train.cannot", reason=t("train.too_long", estimate=training.duration(e.seconds), limit=limit)))
         return
     data = require_data("train")
     if data is None:
         return
-    training.start(data.split)
+    training.start(job, data.split)
     st.rerun()  # redraw everything with the job running: inputs locked, Stop enabled, progress polling
 
 
@@ -71,13 +75,35 @@ def show_job(job: TrainingJob) -> None:
 
 
 def progress(job: TrainingJob) -> None:
-    """Progress bar, accuracies and curves; redrawn every POLL_S seconds while the training runs."""
+    """Progress bar, accuracies and curves; redrawn every POLL_S seconds while the training runs
+    (every QUEUE_POLL_S while it waits: a place in the queue changes seldom)."""
+    waiting = job.status == "queued"
 
-    @st.fragment(run_every=POLL_S if job.running else None)
+    @st.fragment(run_every=(QUEUE_POLL_S if waiting else POLL_S) if job.running else None)
     def redraw() -> None:
+        if (job.status == "queued") != waiting:
+            st.rerun()  # its turn came: poll at the training's pace
         show_job(job)
+        queue_view()
 
     redraw()
+
+
+def queue_view() -> None:
+    """Who trains and who waits, by nickname, with estimates; the presenter can stop or clear."""
+    queue = jobs.QUEUE.jobs()
+    if not queue:
+        return
+    st.markdown(f"**{t('train.queue.title')}**")
+    for place, job in enumerate(queue):
+        key = "running" if place == 0 else "waiting"
+        text = t(f"train.queue.{key}", place=place, who=training.nickname(job.owner), left=training.duration(job.seconds_left()))
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.markdown(f"- {text}")
+        if place == 0 and presenter.allowed():
+            right.button(t("train.queue.stop"), key=f"presenter_stop_{job.id}", on_click=presenter.stop_training, args=(job,))
+    if len(queue) > 1 and presenter.allowed():
+        st.button(t("train.queue.clear"), key="presenter_clear_queue", on_click=presenter.clear_queue, icon=":material/clear_all:")
 
 
 def save_form() -> None:
@@ -90,7 +116,7 @@ def save_form() -> None:
     left.text_input(t("train.save_name"), key=Key.SAVE_NAME, placeholder=t("train.save_placeholder"))
     if right.button(t("train.save"), key="save_button", icon=":material/save:", width="stretch"):
         try:
-            path = save_trained(trained, state.get(Key.SAVE_NAME))
+            path = save_trained(trained, state.get(Key.SAVE_NAME), owner=state.get(Key.NICK))
         except NameTaken:
             st.error(t("train.not_saved", reason=t("train.name_taken")))
             return
@@ -99,7 +125,7 @@ def save_form() -> None:
             return
         state.put(Key.TRAINED, None)
         state.put(Key.ACTIVE, path.stem)
-        state.put(Key.FLASH, ("train.saved", {"name": path.stem}))
+        state.put(Key.FLASH, ("success", "train.saved", {"name": path.stem}))
         st.rerun()
 
 
@@ -115,4 +141,6 @@ def render() -> None:
                  icon=":material/stop:", width="stretch")  # fmt: skip
     if job is not None:
         progress(job)
+    else:
+        queue_view()
     save_form()
