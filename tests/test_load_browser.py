@@ -54,6 +54,7 @@ def drawing_round(pages: list, strokes_before: int) -> list[dict]:
 
 
 TRAINERS = 4
+EPOCHS = "8"  # each training long enough that the four outlast a round of 20 drawings
 FINISHED = "Finished in"
 
 
@@ -84,14 +85,21 @@ def test_a_room_draws_while_four_train_at_once(tmp_path):
         trainers, drawers = pages[:TRAINERS], pages[TRAINERS:]
         idle = drawing_round(drawers, 0)  # the server doing nothing else
 
+        open_section(trainers[0], "Test images")  # the data loaded before anything is timed
+        trainers[0].wait_for_selector(".test-result")
         for page in trainers:
             open_section(page, "Train")
-        start = press_train(trainers[0])  # one tutorial training alone: the yardstick
+            epochs = page.get_by_label("Epochs")
+            epochs.fill(EPOCHS)
+            epochs.press("Enter")
+            settle(page)
+        start = press_train(trainers[0])  # one training alone: the yardstick
         trainers[0].get_by_text(FINISHED).wait_for()
         alone = time.monotonic() - start
 
         start = [press_train(page) for page in trainers][0]  # four at once
         trainers[-1].get_by_text("Waiting: number").wait_for()  # the last in line sees its place
+        assert not finished(trainers[0])  # its new training replaced the old one's end
         during = drawing_round(drawers, 0)
         overlapped = not all(finished(page) for page in trainers)
         while not all(finished(page) for page in trainers):
