@@ -24,7 +24,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from mnist_app import frame, state, style, training  # noqa: E402
+from mnist_app import frame, state, style, training, warmup  # noqa: E402
 from mnist_app.i18n import t  # noqa: E402
 from mnist_app.sections import data, draw, model, test_images, train  # noqa: E402
 from mnist_app.state import Key  # noqa: E402
@@ -48,6 +48,7 @@ def main() -> None:
         with st.container(key=f"section_{section}"):
             frame.guarded(section, SECTIONS[section])
     frame.write_url()
+    warmup.start()  # the data and the test predictions, loaded while the first visitor looks around
 
 
 main()
