@@ -14,7 +14,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from sklearn.metrics import confusion_matrix
 from torch import nn
 
 from .augment import AugmentConfig, distort
@@ -195,6 +194,10 @@ def train(
 @torch.no_grad()
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, *, device: torch.device, batch_size: int = 2000) -> Evaluation:
     """The confusion matrix of the model's predictions on x (N, 784). The model must be in eval mode."""
+    # Imported here: scikit-learn's metrics take 1.2 s to import, which a fresh app server's first
+    # page (that only draws) would otherwise wait for (bench/bench_startup.py).
+    from sklearn.metrics import confusion_matrix
+
     xs = torch.as_tensor(x, dtype=torch.float32, device=device)
     preds = torch.cat([model(xs[i : i + batch_size]).argmax(1) for i in range(0, len(xs), batch_size)])
     matrix = confusion_matrix(np.asarray(y), preds.cpu().numpy(), labels=range(N_CLASSES))
