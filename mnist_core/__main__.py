@@ -1,4 +1,4 @@
-"""Command line: `python -m mnist_core train | evaluate | predict`.
+"""Command line: `python -m mnist_core train | evaluate [--drawings FILE] | predict`.
 
 Every failure ends in one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -16,6 +16,7 @@ import torch
 
 from .checkpoints import checkpoint_dir, default_checkpoint_path, load_checkpoint, save_checkpoint
 from .data import load_mnist, seed_split
+from .drawings import load_drawings
 from .images import read_image
 from .model import ModelConfig, default_device, predict_proba
 from .preprocess import Problem, prepare
@@ -84,15 +85,27 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _evaluation_data(args):
+    """(x, y, label): the seed split's test part, or the drawings of `--drawings FILE`."""
+    if not args.drawings:
+        split = seed_split(load_mnist(data_dir=args.data_dir))
+        return split.x_test, split.y_test, "Test accuracy"
+    x, y = load_drawings(args.drawings)
+    if not len(y):
+        raise ValueError(f"{args.drawings} holds no drawings")
+    return x, y, "Drawings accuracy"
+
+
 def cmd_evaluate(args) -> int:
     path = Path(args.checkpoint) if args.checkpoint else default_checkpoint_path()
     checkpoint = load_checkpoint(path, device=_device(args.device))
-    split = seed_split(load_mnist(data_dir=args.data_dir))
-    result = evaluate(checkpoint.model, split.x_test, split.y_test, device=_device(args.device))
+    x, y, label = _evaluation_data(args)
+    result = evaluate(checkpoint.model, x, y, device=_device(args.device))
     print(f"Checkpoint: {path}")
-    print(_accuracy_line("Test accuracy", result.correct, result.total))
+    print(_accuracy_line(label, result.correct, result.total))
     if args.json:
-        print(json.dumps({"accuracy": result.accuracy, "correct": result.correct, "total": result.total, "checkpoint": str(path)}))
+        print(json.dumps({"accuracy": result.accuracy, "correct": result.correct, "total": result.total, "checkpoint": str(path)}
+                         | ({"drawings": str(args.drawings)} if args.drawings else {})))  # fmt: skip
     return 0
 
 
@@ -131,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m mnist_core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _train_parser(sub)
-    e = sub.add_parser("evaluate", help="test accuracy of a checkpoint on the seed split")
+    e = sub.add_parser("evaluate", help="test accuracy of a checkpoint on the seed split, or on exported drawings")
     e.add_argument("--checkpoint", help="default: the app's default checkpoint")
+    e.add_argument("--drawings", metavar="FILE", help="a room's exported drawings (.npz) instead of the test split")
     e.set_defaults(func=cmd_evaluate)
     for p in (sub.choices["train"], e):
         p.add_argument("--data-dir", help="folder of MNIST IDX files (default $MNIST_DATA_DIR, else OpenML)")
