@@ -26,11 +26,11 @@ import streamlit as st  # noqa: E402
 
 from mnist_app import frame, state, style, training, warmup  # noqa: E402
 from mnist_app.i18n import t  # noqa: E402
-from mnist_app.sections import data, draw, model, test_images, train  # noqa: E402
+from mnist_app.sections import data, draw, model, room, test_images, train  # noqa: E402
 from mnist_app.state import Key  # noqa: E402
 
 logging.getLogger("mnist_app").setLevel(logging.INFO)
-SECTIONS = {"test": test_images.render, "train": train.render, "data": data.render, "model": model.render}
+SECTIONS = {"test": test_images.render, "train": train.render, "data": data.render, "model": model.render, "room": room.render}
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ if a session forges the widget or calls them anyway. With no key set on the serv
 from __future__ import annotations
 
 import hmac
+import tempfile
+from pathlib import Path
 
 from mnist_core import checkpoints as ckpt
 
@@ -64,3 +66,23 @@ def set_default(name: str) -> None:
     """The checkpoint new sessions start on (and `evaluate` without --checkpoint)."""
     _check()
     ckpt.set_default_checkpoint(name, checkpoint_dir())
+
+
+def hide_drawing(store, drawing_id: int) -> bool:
+    """Take one drawing off the walls (it is on a projector); False if there is no such drawing."""
+    _check()
+    return store.hide(drawing_id)
+
+
+def clear_room(store) -> int:
+    _check()
+    return store.clear()
+
+
+def export_room(store) -> bytes:
+    """The room's visible drawings as an NPZ file for `python -m mnist_core evaluate --drawings FILE`."""
+    _check()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "room.npz"
+        store.export_npz(path)
+        return path.read_bytes()

@@ -72,3 +72,11 @@ def predict(model: nn.Module, x: np.ndarray) -> np.ndarray:
 def test_probabilities(cache_id: str, _model: nn.Module, _x_test: np.ndarray) -> np.ndarray:
     """A model's probabilities (N, 10) for every test image, computed once per model (`cache_id`)."""
     return np.concatenate([predict(_model, _x_test[i : i + 2000]) for i in range(0, len(_x_test), 2000)])
+
+
+@st.cache_resource(show_spinner=False)
+def room_store():
+    """The room's database (mnist_app.room), one per server process: thread-safe, opened lazily."""
+    from .room import open_store
+
+    return open_store()

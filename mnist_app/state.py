@@ -13,7 +13,7 @@ import streamlit as st
 from .settings import TUTORIAL_INDEX, TUTORIAL_MODEL, TUTORIAL_TRAIN
 
 OWN_MODEL = ":trained"  # the `ACTIVE` value meaning the session's own, unsaved model (no file has ':')
-SECTIONS = ("draw", "test", "train", "data", "model")
+SECTIONS = ("draw", "test", "train", "data", "model", "room")
 
 
 class Key:
@@ -39,6 +39,13 @@ class Key:
     NICK = "nick"  # a short anonymous name for this session, shown to others in the training queue
     IS_PRESENTER = "is_presenter"  # this session gave the presenter key
     PRESENTER_KEY = "presenter_key"  # the key field in the Model section
+    ROOM_SESSION = "room_session"  # an anonymous id for this browser session's drawings in the room
+    ROOM_PENDING = "room_pending"  # the drawing on screen, for the "right?" tap's callback
+    ROOM_SAVED = "room_saved"  # the fingerprint of the last drawing stored: one drawing, stored once
+    ROOM_ERROR = "room_error"  # why the last drawing was not stored (a RoomError code)
+    ROOM_MEANT = "room_meant"  # the "no, I meant ..." digit pills
+    ROOM_HIDE_ID = "room_hide_id"  # the presenter's: which drawing to hide
+    ROOM_CLEAR_SURE = "room_clear_sure"  # the presenter's confirmation before clearing the room
 
 
 # Widgets whose values must outlive their section: Streamlit forgets the state of a widget that a
@@ -66,6 +73,13 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.MODEL_SELECT: None,
     Key.IS_PRESENTER: False,
     Key.PRESENTER_KEY: "",
+    Key.ROOM_SESSION: None,
+    Key.ROOM_PENDING: None,
+    Key.ROOM_SAVED: None,
+    Key.ROOM_ERROR: None,
+    Key.ROOM_MEANT: None,
+    Key.ROOM_HIDE_ID: 1,
+    Key.ROOM_CLEAR_SURE: False,
 }
 NICK_LETTERS = "ACDEFHJKLMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
 

@@ -107,6 +107,8 @@ def app_test(checkpoint_dir, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.chdir(REPO)
+    if not os.environ.get("MNIST_ROOM_DB"):  # never the default folder in the home directory
+        monkeypatch.setenv("MNIST_ROOM_DB", str(checkpoint_dir.parent / "room.sqlite3"))
 
     def make(lang: str | None = "en", **query):
         at = AppTest.from_file(str(REPO / "app.py"), default_timeout=APP_TIMEOUT)

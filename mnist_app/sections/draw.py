@@ -13,6 +13,7 @@ import streamlit as st
 
 from mnist_core.preprocess import Prepared, Problem, prepare
 
+from .. import feedback
 from ..components import canvas, cards
 from ..components.charts import probability_chart
 from ..components.pictures import pixels
@@ -31,7 +32,7 @@ def read(image: np.ndarray | None, model: ModelChoice) -> tuple[Prepared | None,
     return prepared, None if prepared.empty else predict(model.model, prepared.flat[None])[0]
 
 
-def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoice, strokes: int) -> None:
+def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoice, strokes: int, image=None) -> None:
     if probs is None:
         problem = None if prepared is None else prepared.problem
         if problem in (None, Problem.EMPTY):
@@ -45,6 +46,8 @@ def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoi
         cards.unsure(probs, name, strokes)
     else:
         cards.prediction(digit, float(probs[digit]), name, strokes)
+    feedback.offer(prepared.digit, probs, model.name, image)  # right? or which digit was meant: into the room
+    feedback.show_error()
     probability_chart(probs, height=220)
 
 
@@ -71,6 +74,6 @@ def render(visible: bool = True) -> None:
             return
         prepared, probs = read(image, model)
         with middle:
-            answer(prepared, probs, model, strokes)
+            answer(prepared, probs, model, strokes, image)
         with right:
             stages(prepared)
