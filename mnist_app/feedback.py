@@ -35,6 +35,10 @@ def offer(x28: np.ndarray, probs: np.ndarray, model_name: str, canvas: np.ndarra
     right.pills(t("room.no"), [str(d) for d in range(10)], key=Key.ROOM_MEANT, on_change=submit_meant)
 
 
+def forget() -> None:
+    state.put(Key.ROOM_SAVED, None)
+
+
 def submit_meant() -> None:
     meant = state.get(Key.ROOM_MEANT)
     state.put(Key.ROOM_MEANT, None)

@@ -58,8 +58,10 @@ def wait_for_health(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def streamlit_server(log: Path):
-    """`streamlit run app.py` on a free port, with the real data and the shipped checkpoints; yields its URL."""
+def streamlit_server(log: Path, **settings: str):
+    """`streamlit run app.py` on a free port, with the real data and the shipped checkpoints; yields its URL.
+
+    `settings` are environment variables for the server; the room is always a file beside the log."""
     data_dir = os.environ.get("MNIST_DATA_DIR", "")
     need(not data_dir or Path(data_dir).is_dir(), f"MNIST_DATA_DIR={data_dir!r} is not a folder of MNIST IDX files")
     need(not on_ci() or bool(data_dir), "CI sets MNIST_DATA_DIR: CI cannot reach OpenML")
@@ -67,6 +69,8 @@ def streamlit_server(log: Path):
     env = {k: v for k, v in os.environ.items() if k != "MNIST_CHECKPOINT_DIR"}  # the shipped checkpoints
     if data_dir:
         env["MNIST_DATA_DIR"] = str(Path(data_dir).resolve())
+    env["MNIST_ROOM_DB"] = str(log.parent / "room.sqlite3")  # never the default in the home directory
+    env.update(settings)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip

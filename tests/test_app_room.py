@@ -37,6 +37,8 @@ def test_a_confirmed_drawing_is_stored_once_with_its_score(app_test, no_data, ro
     assert [s.value for s in at.success] == [T(lang, "room.saved", right=1, total=1)]
     at.run()  # the same drawing again: not offered twice
     assert not any(b.key == "room_yes" for b in at.button)
+    at = draw(draw(at, drawing(), strokes=0), ONE)  # cleared and drawn anew, the same: a new drawing
+    assert any(b.key == "room_yes" for b in at.button)
     rows = stored(room_db)
     assert len(rows) == 1 and rows[0].label == rows[0].predicted == digit and rows[0].model == "tutorial"
     assert len(rows[0].session_id) == 32 and rows[0].thumbnail.startswith(b"\x89PNG")

@@ -22,12 +22,14 @@ from helpers_app import T
 from helpers_core import tutorial_model
 from mnist_core.checkpoints import default_checkpoint_path
 
+PRESENTER_KEY = "e2e-key"
 ONE_STROKES = ([(0.42, 0.30), (0.55, 0.14)], [(0.55, 0.14), (0.52, 0.50), (0.50, 0.86)])  # a "1": flag, stem
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with streamlit_server(tmp_path_factory.mktemp("streamlit") / "server.log") as url, chromium() as browser:
+    folder = tmp_path_factory.mktemp("streamlit")
+    with streamlit_server(folder / "server.log", MNIST_PRESENTER_KEY=PRESENTER_KEY) as url, chromium() as browser:
         yield url, browser
 
 
@@ -215,3 +217,37 @@ def test_a_projector_in_presenter_mode_shows_canvas_input_and_answer_at_once(ser
         assert box["y"] >= 0 and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width, box
     screenshot(page, f"presenter_{width}x{height}", shots)
     page.close()
+
+
+def test_the_room_sees_everyones_drawings_appear_on_the_presenters_wall(server, shots):
+    url, browser = server
+    wall = browser.new_page(viewport={"width": 1280, "height": 720})
+    wall.set_default_timeout(60_000)
+    wall.goto(f"{url}/?lang=ko&section=room&presenter=1&key={PRESENTER_KEY}")
+    wall.get_by_text(T("ko", "room.fooled")).wait_for()
+    before = wall.locator(".wall").first.locator(".tile").count()
+    participants = [browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True).new_page()
+                    for _ in range(3)]  # fmt: skip
+    for i, page in enumerate(participants):
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/?lang=ko")
+        assert draw_a_one(page) == 1
+        if i < 2:
+            page.get_by_role("button", name=T("ko", "room.yes")).tap()
+        else:  # "No, I meant 7": the model was fooled
+            page.locator('[data-testid="stButtonGroup"]').last.get_by_text("7", exact=True).tap()
+        right = 0 if i == 2 else 1
+        page.get_by_text(T("ko", "room.saved", right=right, total=1)).wait_for()  # its own score
+    tiles = wall.locator(".wall").first.locator(".tile")
+    wall.wait_for_function(f"document.querySelectorAll('.wall')[0].querySelectorAll('.tile').length === {before + 3}")
+    newest = tiles.first
+    assert newest.get_attribute("data-meant") == "7" and "wrong" in newest.get_attribute("class")
+    assert wall.locator(".wall").nth(1).locator('.tile[data-meant="7"]').count() >= 1  # on the fooled wall too
+    screenshot(wall, "room_ko", shots)
+    hidden = newest.get_attribute("data-id")
+    wall.get_by_label(T("ko", "room.hide_which")).fill(hidden)
+    wall.get_by_label(T("ko", "room.hide_which")).press("Enter")
+    wall.get_by_role("button", name=T("ko", "room.hide"), exact=True).click()
+    wall.wait_for_function(f"!document.querySelector('.tile[data-id=\"{hidden}\"]')")  # off the projector
+    for page in [*participants, wall]:
+        settle(page)

@@ -15,6 +15,7 @@ import statistics
 import time
 
 from browser import chromium, open_section, settle, streamlit_server, stroke
+from mnist_app.room import open_store
 
 DRAWERS = 20
 # Set before the last stroke: the page notes when the answer to a drawing of `strokes` strokes appears.
@@ -45,10 +46,14 @@ def answer(page) -> dict:
 
 
 def drawing_round(pages: list, strokes_before: int) -> list[dict]:
+    """Every page draws a "1"; then each says it was right (the room stores it) and clears."""
     for page in pages:  # all strokes first: the server answers the sessions concurrently
         start_drawing(page, strokes_before)
     answers = [answer(page) for page in pages]
     for page in pages:
+        page.get_by_role("button", name="Right").click()
+    for page in pages:
+        page.get_by_text("Thanks! Added").wait_for()
         page.get_by_role("button", name="Clear").click()
     return answers
 
@@ -74,7 +79,7 @@ def finished(page) -> bool:
 
 
 def test_a_room_draws_while_four_train_at_once(tmp_path):
-    with streamlit_server(tmp_path / "server.log") as url, chromium() as browser:
+    with streamlit_server(tmp_path / "server.log", MNIST_PRESENTER_KEY="k") as url, chromium() as browser:
         pages = []
         for _ in range(DRAWERS + TRAINERS):
             page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
@@ -117,5 +122,11 @@ def test_a_room_draws_while_four_train_at_once(tmp_path):
         assert all("model: best_mlp" in a["note"] or "model: tutorial" in a["note"] for a in answers)  # never a trainer's
         for page in trainers:
             assert "your model (not saved)" in page.locator('[data-testid="stMainBlockContainer"]').inner_text()
-        for page in pages:
+        stored = open_store(str(tmp_path / "room.sqlite3")).recent(1000)
+        assert len(stored) == len(answers) and len({d.id for d in stored}) == len(answers)  # each once, none lost
+        assert len({d.session_id for d in stored}) == DRAWERS
+        wall = trainers[0].context.new_page()
+        wall.goto(f"{url}/?lang=en&section=room&key=k")
+        wall.wait_for_selector(f'.tile[data-id="{max(d.id for d in stored)}"]')  # the presenter's wall shows them
+        for page in [*pages, wall]:
             settle(page)  # also asserts that no exception reached the page

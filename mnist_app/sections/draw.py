@@ -36,6 +36,7 @@ def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoi
     if probs is None:
         problem = None if prepared is None else prepared.problem
         if problem in (None, Problem.EMPTY):
+            feedback.forget()  # a cleared canvas: the next drawing is a new one, even if it looks the same
             cards.prompt(t("draw.prompt"))
         else:
             st.warning(t(f"draw.problem.{problem.value}"))
