@@ -26,11 +26,14 @@ import streamlit as st  # noqa: E402
 
 from mnist_app import frame, state, style, training, warmup  # noqa: E402
 from mnist_app.i18n import t  # noqa: E402
-from mnist_app.sections import data, draw, model, room, test_images, train  # noqa: E402
+from mnist_app.sections import data, draw, evaluate, inside, lesson, model, room, test_images, train  # noqa: E402
 from mnist_app.state import Key  # noqa: E402
 
 logging.getLogger("mnist_app").setLevel(logging.INFO)
-SECTIONS = {"test": test_images.render, "train": train.render, "data": data.render, "model": model.render, "room": room.render}
+SECTIONS = {
+    "lesson": lesson.render, "test": test_images.render, "evaluate": evaluate.render, "inside": inside.render,
+    "train": train.render, "data": data.render, "model": model.render, "room": room.render,
+}  # fmt: skip
 
 
 def main() -> None:

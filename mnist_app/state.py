@@ -13,7 +13,7 @@ import streamlit as st
 from .settings import TUTORIAL_INDEX, TUTORIAL_MODEL, TUTORIAL_TRAIN
 
 OWN_MODEL = ":trained"  # the `ACTIVE` value meaning the session's own, unsaved model (no file has ':')
-SECTIONS = ("draw", "test", "train", "data", "model", "room")
+SECTIONS = ("draw", "lesson", "test", "evaluate", "inside", "train", "data", "model", "room")
 
 
 class Key:
@@ -46,6 +46,7 @@ class Key:
     ROOM_MEANT = "room_meant"  # the "no, I meant ..." digit pills
     ROOM_HIDE_ID = "room_hide_id"  # the presenter's: which drawing to hide
     ROOM_CLEAR_SURE = "room_clear_sure"  # the presenter's confirmation before clearing the room
+    LESSON_STEP = "lesson_step"  # 0 to 6: the tutorial's step on screen
 
 
 # Widgets whose values must outlive their section: Streamlit forgets the state of a widget that a
@@ -62,6 +63,7 @@ WIDGET_DEFAULTS = {
     Key.DATA_INDEX: 0,
     Key.SECTION: SECTIONS[0],
     Key.PRESENTER: False,
+    Key.LESSON_STEP: 0,
 }
 DEFAULTS = WIDGET_DEFAULTS | {
     Key.ACTIVE: None,

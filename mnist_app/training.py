@@ -16,7 +16,7 @@ from mnist_core.train import TrainConfig
 from . import jobs, state
 from .i18n import t
 from .models import ModelChoice
-from .settings import LIMITS, POLL_S, QUEUE_POLL_S, max_train_seconds
+from .settings import LIMITS, POLL_S, QUEUE_POLL_S, TUTORIAL_MODEL, TUTORIAL_TRAIN, max_train_seconds
 from .state import OWN_MODEL, Key
 
 
@@ -55,6 +55,11 @@ def new_job() -> jobs.TrainingJob:
     if job.estimate > max_train_seconds():
         raise TooLong(job.estimate)
     return job
+
+
+def lesson_job() -> jobs.TrainingJob:
+    """The tutorial exactly, for the Lesson's training step."""
+    return jobs.TrainingJob(TUTORIAL_MODEL, TUTORIAL_TRAIN, owner=state.get(Key.NICK))
 
 
 def start(job: jobs.TrainingJob, split) -> None:

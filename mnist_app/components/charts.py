@@ -60,3 +60,17 @@ def bar_counts(counts: np.ndarray, *, height: int = 300) -> None:
         },
     }  # fmt: skip
     st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def bars(names: list[str], values: np.ndarray, *, x_title: str, y_title: str, height: int = 160) -> None:
+    """Plain bars, one per name, in the given order (activations, contributions)."""
+    frame = pd.DataFrame({"name": names, "v": np.asarray(values, dtype=float)})
+    spec = {
+        "mark": {"type": "bar", "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": {"field": "name", "type": "nominal", "sort": None, "title": x_title, "axis": {"labelAngle": 0, "labelOverlap": True}},
+            "y": {"field": "v", "type": "quantitative", "title": y_title},
+        },
+    }
+    st.vega_lite_chart(frame, spec, width="stretch")
