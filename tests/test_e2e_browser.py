@@ -129,7 +129,10 @@ def test_a_korean_room_opens_a_bookmark_and_draws(server, shots):
     page.wait_for_selector('.test-result[data-index="2018"]')
     text = page.locator(".test-result").inner_text()
     assert re.search(r"정답: \d", text) and re.search(r"예측: \d", text)
-    assert "tutorial" in main_text(page) and T("ko", "section.test") in page.locator(".st-key-header").inner_text()
+    assert "tutorial" in main_text(page)
+    current = page.locator(".st-key-header").get_by_role("radio", name=T("ko", "section.test"), exact=True)
+    current.wait_for()
+    assert current.get_attribute("aria-checked") == "true"  # the bookmarked section, in Korean
     screenshot(page, "test_images_ko", shots)
 
     open_section(page, T("ko", "section.draw"))
@@ -251,3 +254,32 @@ def test_the_room_sees_everyones_drawings_appear_on_the_presenters_wall(server, 
     wall.wait_for_function(f"!document.querySelector('.tile[data-id=\"{hidden}\"]')")  # off the projector
     for page in [*participants, wall]:
         settle(page)
+
+
+def test_a_korean_lesson_from_step_one_to_seven_then_the_matrix_and_inside(server, shots):
+    url, browser = server
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.set_default_timeout(120_000)
+    page.goto(f"{url}/?lang=ko&section=lesson")
+    for number, step in enumerate(("load", "prepare", "model", "untrained", "train", "test", "predict")):
+        page.wait_for_selector(f'.lesson-title[data-step="{step}"]')
+        if step == "load":
+            page.get_by_text("이 이미지 데이터의 레이블은").wait_for()
+            screenshot(page, "lesson_ko", shots)
+        if step == "train":
+            page.get_by_role("button", name=T("ko", "lesson.train")).click()
+            page.get_by_text("초 만에 학습을 마쳤습니다").wait_for(timeout=240_000)
+        if step == "predict":
+            page.get_by_text(re.compile(r"테스트 이미지 2018번: .* 예측은 \d, 정답은 2")).wait_for()
+            break
+        page.get_by_role("button", name=T("ko", "lesson.next")).click()
+    open_section(page, T("ko", "section.evaluate"))
+    page.get_by_text(T("ko", "evaluate.mistakes")).wait_for()
+    page.get_by_text(re.compile(T("ko", "evaluate.indices", indices="") + r"\d")).wait_for()  # the misclassified digits
+    open_section(page, T("ko", "section.draw"))
+    assert draw_a_one(page) == 1
+    open_section(page, T("ko", "section.inside"))
+    page.get_by_text(T("ko", "inside.your_drawing")).first.wait_for()
+    page.locator('.bench-answer[data-model="best_mlp"]').wait_for()
+    screenshot(page, "inside_ko", shots)
+    page.close()
