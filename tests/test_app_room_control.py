@@ -96,8 +96,12 @@ def test_presenter_actions_without_the_key_are_neither_shown_nor_done(app_test, 
     running = start_long_training(app_test())
     open_section(at, "train")
     assert not any((b.key or "").startswith("presenter_") for b in at.button)
+    from mnist_app.room import open_store
+
+    store = open_store(str(checkpoint_dir.parent / "forged-room.sqlite3"))
     for action, args in ((presenter.stop_training, (running,)), (presenter.clear_queue, ()), (presenter.delete_checkpoint, ("wide",)),
-                         (presenter.set_default, ("wide",))):  # fmt: skip
+                         (presenter.set_default, ("wide",)), (presenter.hide_drawing, (store, 1)), (presenter.clear_room, (store,)),
+                         (presenter.export_room, (store,))):  # fmt: skip
         with pytest.raises(presenter.Refused):
             action(*args)  # as if forged: outside a presenter's session
     assert running.running and (checkpoint_dir / "wide.pt").is_file() and not (checkpoint_dir / "default.txt").exists()
