@@ -264,7 +264,7 @@ def test_a_korean_lesson_from_step_one_to_seven_then_the_matrix_and_inside(serve
     for number, step in enumerate(("load", "prepare", "model", "untrained", "train", "test", "predict")):
         page.wait_for_selector(f'.lesson-title[data-step="{step}"]')
         if step == "load":
-            page.get_by_text("이 이미지 데이터의 레이블은").wait_for()
+            page.get_by_text("이 이미지 데이터의 레이블은 5이다").wait_for()
             screenshot(page, "lesson_ko", shots)
         if step == "train":
             page.get_by_role("button", name=T("ko", "lesson.train")).click()

@@ -57,8 +57,8 @@ def stages(prepared: Prepared | None) -> None:
     if prepared is None or prepared.problem is Problem.EMPTY:
         return
     st.markdown(f"**{t('draw.stages')}**")
-    st.image(pixels(prepared.crop, 140), caption=t("draw.crop"), width=140)
-    st.image(pixels(prepared.digit, 196), caption=t("draw.input"), width=196)
+    st.image(pixels(prepared.crop, 112), caption=t("draw.crop"), width=112)
+    st.image(pixels(prepared.digit, 168), caption=t("draw.input"), width=168)
 
 
 def render(visible: bool = True) -> None:
