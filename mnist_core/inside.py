@@ -147,3 +147,21 @@ def saliency(model: nn.Module, x: np.ndarray | torch.Tensor, target: int) -> np.
         _, logits = _walk(model, xt)
         (grad,) = torch.autograd.grad(logits[0, int(target)], xt)
     return (grad * xt).detach()[0].cpu().numpy().reshape(SIDE, SIDE)
+
+
+@torch.no_grad()
+def local_templates(model: nn.Module, trace: Trace, layer: int) -> np.ndarray:
+    """What each unit of hidden layer `layer` (0-based) looks for in this input: (H_layer, 28, 28).
+
+    A ReLU network is linear around any input once it is known which units fire: the pre-activation
+    of a unit in layer l is then T . x + c, with T = W_l D_(l-1) W_(l-1) ... D_1 W_1 and D_i the
+    0/1 diagonal of the units of layer i that fired for this input. For layer 0 this is fc1's
+    template itself; deeper, it is the picture the unit responds to given the rest of this input.
+    `layer` = the number of hidden layers gives the ten logits' templates: saliency / x.
+    """
+    linears = linear_layers(model)
+    effective = linears[0].weight.detach()  # (H_1, 784)
+    for i in range(layer):
+        fired = torch.as_tensor(trace.hidden[i] > 0, device=effective.device)  # (H_i+1,)
+        effective = linears[i + 1].weight.detach() @ (effective * fired[:, None])  # (H_i+2, 784)
+    return effective.cpu().numpy().reshape(-1, SIDE, SIDE)
