@@ -63,7 +63,8 @@ def model_cases(name: str, model, x: np.ndarray, probs: np.ndarray, y: np.ndarra
     def inside_view():  # a drawing's activations, top units, contributions and saliency
         t = inside.forward_trace(model, x)
         tops = [inside.top_units(t, layer, 8) for layer in range(len(t.hidden))]
-        return tops, inside.contributions(model, t), inside.saliency(model, x, t.predicted)
+        pictures = [inside.local_templates(model, t, layer, top) for layer, top in enumerate(tops)]
+        return pictures, inside.contributions(model, t), inside.saliency(model, x, t.predicted)
 
     units = inside.strongest_units(model, 100 if hidden <= 100 else 50)
     mistakes = evaluation.errors(probs, y)
@@ -73,6 +74,9 @@ def model_cases(name: str, model, x: np.ndarray, probs: np.ndarray, y: np.ndarra
         f"{name}: top_units, every layer": lambda: [inside.top_units(trace, i, 8) for i in range(len(trace.hidden))],
         f"{name}: contributions": lambda: inside.contributions(model, trace),
         f"{name}: saliency": lambda: inside.saliency(model, x, trace.predicted),
+        f"{name}: local_templates, 8 top units of the last layer": lambda: inside.local_templates(
+            model, trace, len(trace.hidden) - 1, inside.top_units(trace, len(trace.hidden) - 1, 8)),
+        f"{name}: local_templates, all units of the last layer": lambda: inside.local_templates(model, trace, len(trace.hidden) - 1),
         f"{name}: templates + strongest_units": lambda: (inside.first_layer_templates(model), inside.strongest_units(model, 50)),
         f"{name}: inside view (all of the above)": inside_view,
         f"{name}: bench view (transform + trace)": bench_view,

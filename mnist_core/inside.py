@@ -150,18 +150,21 @@ def saliency(model: nn.Module, x: np.ndarray | torch.Tensor, target: int) -> np.
 
 
 @torch.no_grad()
-def local_templates(model: nn.Module, trace: Trace, layer: int) -> np.ndarray:
-    """What each unit of hidden layer `layer` (0-based) looks for in this input: (H_layer, 28, 28).
+def local_templates(model: nn.Module, trace: Trace, layer: int, units: np.ndarray | None = None) -> np.ndarray:
+    """What each unit of hidden layer `layer` (0-based) looks for in this input: (K, 28, 28) for the
+    K `units` asked for (default: all of the layer's).
 
     A ReLU network is linear around any input once it is known which units fire: the pre-activation
     of a unit in layer l is then T . x + c, with T = W_l D_(l-1) W_(l-1) ... D_1 W_1 and D_i the
     0/1 diagonal of the units of layer i that fired for this input. For layer 0 this is fc1's
     template itself; deeper, it is the picture the unit responds to given the rest of this input.
     `layer` = the number of hidden layers gives the ten logits' templates: saliency / x.
+    The product runs from the chosen rows down, so K units of a 1024-wide layer cost K rows, not 1024.
     """
     linears = linear_layers(model)
-    effective = linears[0].weight.detach()  # (H_1, 784)
-    for i in range(layer):
-        fired = torch.as_tensor(trace.hidden[i] > 0, device=effective.device)  # (H_i+1,)
-        effective = linears[i + 1].weight.detach() @ (effective * fired[:, None])  # (H_i+2, 784)
+    weight = linears[layer].weight.detach()  # (H_layer, H_layer-1 or 784)
+    effective = weight if units is None else weight[torch.as_tensor(np.asarray(units, dtype=np.int64))]
+    for i in range(layer - 1, -1, -1):
+        fired = torch.as_tensor(trace.hidden[i] > 0, device=effective.device)  # (H_i,)
+        effective = (effective * fired[None, :]) @ linears[i].weight.detach()  # (K, H_i-1 or 784)
     return effective.cpu().numpy().reshape(-1, SIDE, SIDE)

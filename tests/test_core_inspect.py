@@ -294,6 +294,8 @@ def test_local_templates_are_the_layers_linear_map_around_the_input():
         local = inside.local_templates(model, trace, layer)
         assert local.shape == (len(jacobian), 28, 28)
         np.testing.assert_allclose(local.reshape(len(jacobian), -1), jacobian, rtol=1e-4, atol=1e-6)
+    some = inside.local_templates(model, trace, 2, np.array([5, 1]))
+    np.testing.assert_allclose(some, inside.local_templates(model, trace, 2)[[5, 1]], rtol=1e-5, atol=1e-7)
     logits = inside.local_templates(model, trace, 3)  # past the last hidden layer: the outputs
     assert logits.shape == (10, 28, 28)
     np.testing.assert_allclose(logits[6] * x.reshape(28, 28), inside.saliency(model, x, 6), rtol=1e-4, atol=1e-7)
