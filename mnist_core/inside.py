@@ -95,7 +95,9 @@ def strongest_units(model: nn.Module, k: int, offset: int = 0) -> np.ndarray:
     respond to any digit. An untouched unit keeps its initial norm of about 0.58 (uniform +-1/28 over
     784 weights); measured, tutorial.pt spans 0.88..13.4 (median 10.6), best_mlp.pt 0.64..6.48
     (median 3.3). And the next layer listens to the same units: a unit's incoming norm correlates with
-    the norm of its outgoing weights (r = 0.95 in tutorial.pt, 0.94 in best_mlp.pt).
+    the norm of its outgoing weights (r = 0.95 in tutorial.pt, 0.94 in best_mlp.pt). At the far end
+    are dead units: tutorial.pt's 19 weakest never fire on any of the 10000 test digits, and 169 of
+    best_mlp.pt's 219 silent units are among its 219 weakest.
     """
     if k < 0 or offset < 0:
         raise ValueError(f"k and offset must be >= 0, got k={k}, offset={offset}")
@@ -147,3 +149,24 @@ def saliency(model: nn.Module, x: np.ndarray | torch.Tensor, target: int) -> np.
         _, logits = _walk(model, xt)
         (grad,) = torch.autograd.grad(logits[0, int(target)], xt)
     return (grad * xt).detach()[0].cpu().numpy().reshape(SIDE, SIDE)
+
+
+@torch.no_grad()
+def local_templates(model: nn.Module, trace: Trace, layer: int, units: np.ndarray | None = None) -> np.ndarray:
+    """What each unit of hidden layer `layer` (0-based) looks for in this input: (K, 28, 28) for the
+    K `units` asked for (default: all of the layer's).
+
+    A ReLU network is linear around any input once it is known which units fire: the pre-activation
+    of a unit in layer l is then T . x + c, with T = W_l D_(l-1) W_(l-1) ... D_1 W_1 and D_i the
+    0/1 diagonal of the units of layer i that fired for this input. For layer 0 this is fc1's
+    template itself; deeper, it is the picture the unit responds to given the rest of this input.
+    `layer` = the number of hidden layers gives the ten logits' templates: saliency / x.
+    The product runs from the chosen rows down, so K units of a 1024-wide layer cost K rows, not 1024.
+    """
+    linears = linear_layers(model)
+    weight = linears[layer].weight.detach()  # (H_layer, H_layer-1 or 784)
+    effective = weight if units is None else weight[torch.as_tensor(np.asarray(units, dtype=np.int64))]
+    for i in range(layer - 1, -1, -1):
+        fired = torch.as_tensor(trace.hidden[i] > 0, device=effective.device)  # (H_i,)
+        effective = (effective * fired[None, :]) @ linears[i].weight.detach()  # (K, H_i-1 or 784)
+    return effective.cpu().numpy().reshape(-1, SIDE, SIDE)

@@ -66,8 +66,10 @@ def test_the_korean_font_is_koreanize_matplotlibs_nanumgothic():
 def imported_modules(path) -> set[str]:
     tree = ast.parse(path.read_text())
     names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    names |= {f"{node.module}.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
-    return names | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):  # `from matplotlib import pyplot` names matplotlib.pyplot
+            names |= {node.module or ""} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
 
 
 def test_no_module_imports_pyplot_or_koreanize():
@@ -100,7 +102,8 @@ print("ok")
 
 
 def test_figures_leave_pyplot_and_global_settings_alone():
-    result = subprocess.run([sys.executable, "-c", FRESH_PROCESS], cwd=REPO, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-c", FRESH_PROCESS]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
 
 

@@ -280,3 +280,22 @@ def test_compare_counts_and_disagreements():
     assert list(c.disagree) == [1, 2, 4] and list(c.only_a) == [1] and list(c.only_b) == [2]
     with pytest.raises(ValueError):
         evaluation.compare(a, b[:3], y)
+
+
+def test_local_templates_are_the_layers_linear_map_around_the_input():
+    model, x = tiny((16, 12, 8)), digit(4)
+    trace = inside.forward_trace(model, x)
+    np.testing.assert_array_equal(inside.local_templates(model, trace, 0), inside.first_layer_templates(model))
+    xt = torch.from_numpy(x)
+    for layer, fc in ((1, model.fc2), (2, model.fc3)):
+        # the Jacobian of the layer's pre-activation with respect to the input, by autograd
+        pre = lambda v, fc=fc: fc(model[: list(model).index(fc)](v))  # noqa: E731
+        jacobian = torch.autograd.functional.jacobian(pre, xt).numpy()  # (H, 784)
+        local = inside.local_templates(model, trace, layer)
+        assert local.shape == (len(jacobian), 28, 28)
+        np.testing.assert_allclose(local.reshape(len(jacobian), -1), jacobian, rtol=1e-4, atol=1e-6)
+    some = inside.local_templates(model, trace, 2, np.array([5, 1]))
+    np.testing.assert_allclose(some, inside.local_templates(model, trace, 2)[[5, 1]], rtol=1e-5, atol=1e-7)
+    logits = inside.local_templates(model, trace, 3)  # past the last hidden layer: the outputs
+    assert logits.shape == (10, 28, 28)
+    np.testing.assert_allclose(logits[6] * x.reshape(28, 28), inside.saliency(model, x, 6), rtol=1e-4, atol=1e-7)

@@ -91,27 +91,34 @@ def _grid(n: int, cols: int) -> tuple[int, int]:
     return cols, max(1, -(-n // cols))
 
 
-def templates_figure(templates: np.ndarray, units: np.ndarray, cols: int = 10, title: str | None = None) -> Figure:
-    """The first-layer templates (H, 28, 28) of `units` (K,): K tiles, each with its unit number.
+def templates_figure(
+    templates: np.ndarray, units: np.ndarray, cols: int = 10, title: str | None = None, *, numbers: bool = True
+) -> Figure:
+    """The first-layer templates (H, 28, 28) of `units` (K,): K tiles, each with its unit number
+    (`numbers`), and a colour bar.
 
-    One colour scale for all tiles, symmetric around 0 (white), so a pale tile is a weak unit.
+    One colour scale for all tiles, symmetric around 0 (white), so a pale tile is a weak unit. The
+    axes are placed by hand, not by constrained layout: the mosaic's geometry is known, and the
+    layout engine cost 65 of 250 ms (CPU) for 100 tiles; the 100 numbers cost another 95.
     """
     units = np.asarray(units, dtype=np.int64)
     tiles = templates[units]  # (K, 28, 28)
     limit = max(float(np.abs(tiles).max()), 1e-12) if tiles.size else 1.0
     cols, rows = _grid(len(units), cols)
-    fig = Figure(figsize=(0.8 * cols + 1.0, 0.8 * rows + (0.4 if title else 0.1)), layout="constrained")
-    ax = fig.add_subplot()
+    tile, bar, head = 0.7, 0.9, (0.45 if title else 0.1)  # inches: a tile, the colour bar's strip, the title
+    width, height = tile * cols + bar, tile * rows + head
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((0.0, 0.0, tile * cols / width, tile * rows / height))
     picture = mosaic(tiles, cols) if len(units) else np.full((28, 28), np.nan)
-    image = ax.imshow(picture, cmap=DIVERGING, norm=Normalize(-limit, limit), interpolation="nearest")
-    for i, unit in enumerate(units):  # the unit's number in its tile's top-left corner
+    image = ax.imshow(picture, cmap=DIVERGING, norm=Normalize(-limit, limit), interpolation="nearest", aspect="auto")
+    for i, unit in enumerate(units if numbers else ()):  # the unit's number in its tile's top-left corner
         r, c = divmod(i, cols)
-        label = ax.text(c * (28 + GAP) + 1, r * (28 + GAP) + 1, str(unit), va="top", ha="left", fontsize=6, color="0.25")
-        label.set_in_layout(False)  # inside its tile: the layout need not measure 100 labels
+        ax.text(c * (28 + GAP) + 1, r * (28 + GAP) + 1, str(unit), va="top", ha="left", fontsize=6, color="0.25")
     ax.set_axis_off()
-    fig.colorbar(image, ax=ax, shrink=0.6)
+    cax = fig.add_axes(((tile * cols + 0.15) / width, 0.15, 0.15 / width, 0.7 * tile * rows / height))
+    fig.colorbar(image, cax=cax)
     if title:
-        ax.set_title(title, **_text())
+        fig.text(0.5 * tile * cols / width, 1 - 0.05 / height, title, ha="center", va="top", **_text(fontsize=12))
     return fig
 
 
@@ -141,10 +148,13 @@ def confusion_figure(
     xlabel: str | None = None,
     ylabel: str | None = None,
 ) -> Figure:
-    """The (10, 10) confusion matrix, rows true and columns predicted, via scikit-learn's display."""
-    fig = Figure(figsize=(6.0, 5.4), layout="constrained")
+    """The (10, 10) confusion matrix, rows true and columns predicted, via scikit-learn's display.
+
+    Margins set by hand: constrained layout measured 70 of 210 ms (CPU) here, for 100 cell labels.
+    """
+    fig = Figure(figsize=(5.6, 5.4))
     display = ConfusionMatrixDisplay(np.asarray(matrix), display_labels=list(labels))
-    display.plot(ax=fig.add_subplot(), cmap="Blues", values_format="d", colorbar=False)
+    display.plot(ax=fig.add_axes((0.12, 0.1, 0.85, 0.82)), cmap="Blues", values_format="d", colorbar=False)
     if xlabel:
         display.ax_.set_xlabel(xlabel, **_text())
     if ylabel:
