@@ -1,6 +1,6 @@
 """Benchmark: the tutorial's own training loop against mnist_core's trainer, in one run, same data.
 
-    MNIST_DATA_DIR=../shared/data/mnist python bench/bench_train.py [--seeds 0 1 2 3 4] [--repeats 1]
+    MNIST_DATA_DIR=../shared/data/mnist python bench/bench_train.py [--seeds 0 1 2 3 4] [--repeats 1] [--threads N]
 
 For each seed, the tutorial's loop and then mnist_core's (3 epochs, batch 64, Adam lr 0.01, shuffled,
 784-100-100-10: the tutorial's hyperparameters), back to back so that both see the same load. Prints
@@ -95,7 +95,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--repeats", type=int, default=1, help="runs of each pair; the fastest counts")
+    parser.add_argument("--threads", type=int, help="torch threads for both loops (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     load_mnist()  # fill the parsed-array cache
     start = time.perf_counter()
     mnist = load_mnist()
