@@ -120,6 +120,6 @@ def render() -> None:
     c[2].markdown(f'<div class="lesson-title" data-step="{step.id}">{t("lesson.step", n=index + 1, total=len(lesson.STEPS))} · {t(f"lesson.steps.{step.id}")}</div>',
                   unsafe_allow_html=True)  # fmt: skip
     code, result = st.columns([1, 1], gap="large")
-    code.code(step.code(language()), language="python")
+    code.code(step.code(language()), language="python", wrap_lines=True)
     with result:
         SHOW[step.id](data)
