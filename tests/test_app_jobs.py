@@ -53,12 +53,14 @@ def test_a_job_nobody_looks_at_is_stopped(monkeypatch):
 
 
 def test_one_training_at_a_time_first_come_first_served():
-    queue = jobs.TrainingQueue()
+    queue, holder = jobs.TrainingQueue(), job()
+    queue.enter(holder)  # another session's training holds the slot while the four line up
     trainings = [job(epochs=3), job(epochs=1), job(epochs=1), job(epochs=1)]
     finished: list[jobs.TrainingJob] = []
     threads = [jobs.start(j, tiny_split(), queue) for j in trainings]
-    assert [queue.position(j) for j in trainings] == [0, 1, 2, 3]
-    assert queue.wait_seconds(trainings[0]) == 0 < queue.wait_seconds(trainings[1]) < queue.wait_seconds(trainings[3])
+    assert [queue.position(j) for j in trainings] == [1, 2, 3, 4]
+    assert queue.wait_seconds(trainings[0]) < queue.wait_seconds(trainings[1]) < queue.wait_seconds(trainings[3])
+    queue.leave(holder)
     while any(j.running for j in trainings):
         running = [j for j in trainings if j.status in ("untrained", "training", "testing")]
         assert len(running) <= 1

@@ -348,7 +348,7 @@ def test_two_app_servers_share_one_sqlite_file(tmp_path):
     half = SESSIONS // 2
     with multiprocessing.get_context("spawn").Pool(2) as pool:  # spawn: no forked torch or threads
         jobs = [pool.apply_async(write_many, (location, half, PER_SESSION, n * half * PER_SESSION)) for n in (0, 1)]
-        results = [job.get(timeout=120) for job in jobs]
+        results = [job.get(timeout=600) for job in jobs]  # generous: spawning imports torch, slow on a busy CI
     check_every_drawing_stored_once(location, results)
 
 
