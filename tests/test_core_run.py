@@ -107,3 +107,28 @@ def test_split_rows_name_the_data_set_rows_of_the_seed_split():
     assert np.array_equal(split.x_test, mnist.images[test_rows] / np.float32(255))
     assert np.array_equal(split.y_train, mnist.labels[train_rows])
     assert sorted(np.concatenate([train_rows, test_rows]).tolist()) == list(range(700))
+
+
+def test_the_best_recipe_runs_end_to_end_on_tiny_data(capsys, tmp_path, monkeypatch):
+    """Augmentation, one-cycle schedule, label smoothing, weight decay and dropout, through
+    `python -m mnist_core train --preset best` (shrunk to one epoch of a 16-unit net on tiny data)."""
+    import mnist_core.__main__ as cli
+    from mnist_core.data import Mnist
+
+    rng = np.random.default_rng(0)
+    tiny = Mnist(rng.integers(0, 256, (700, 784), dtype=np.uint8), rng.integers(0, 10, 700), "tiny")
+    monkeypatch.setattr(cli, "load_mnist", lambda data_dir=None: tiny)
+    out = tmp_path / "best.pt"
+    assert cli.main(["train", "--preset", "best", "--epochs", "1", "--hidden", "16", "--out", str(out)]) == 0, capsys.readouterr().err
+    loaded = load_checkpoint(out)
+    assert loaded.train_config.augment and loaded.train_config.schedule == "onecycle"
+    assert loaded.model_config.dropout > 0 and loaded.metrics["total"] == 100
+
+
+def test_augmentation_schedule_smoothing_and_decay_change_the_weights():
+    split = tiny_split()
+    plain = run_training(ModelConfig(hidden=(16,)), TrainConfig(epochs=1, batch_size=32), split, device=CPU)
+    for change in ({"augment": True}, {"schedule": "onecycle"}, {"label_smoothing": 0.1}, {"weight_decay": 0.01}):
+        other = run_training(ModelConfig(hidden=(16,)), TrainConfig(epochs=1, batch_size=32, **change), split, device=CPU)
+        assert not torch.equal(plain.model.fc1.weight, other.model.fc1.weight), change  # each option does something
+        assert np.isfinite(other.history.epochs[-1]["loss"])
