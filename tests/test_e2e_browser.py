@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from browser import VIEWPORT, chromium, open_section, screenshot, settle, streamlit_server, stroke, touch_stroke
 from helpers_app import T
@@ -211,7 +212,8 @@ def test_a_projector_in_presenter_mode_shows_canvas_input_and_answer_at_once(ser
     page.set_default_timeout(60_000)
     page.goto(f"{url}/?lang=ko&presenter=1")
     page.wait_for_selector("#draw-prompt")
-    assert not page.locator('header[data-testid="stHeader"]').is_visible()  # Streamlit's own chrome is hidden
+    # Streamlit's own chrome is hidden once the presenter sheet is in; CI once read it one frame early.
+    expect(page.locator('header[data-testid="stHeader"]')).to_be_hidden(timeout=10_000)
     assert draw_a_one(page) == 1
     page.locator('[data-testid="stImage"] img').nth(1).wait_for()
     settle(page)
