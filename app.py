@@ -10,6 +10,12 @@ pages or `st.tabs`: its options are ids (`draw`, `test`, ...) shown in the sessi
 language switch keeps the section and the URL says `?section=test` in either language; only the open
 section runs, so the data loads only when a section needs it; and it sits in the header, which
 presenter mode keeps while it hides Streamlit's own.
+
+A fresh server's first visitor waits for this file's imports: the header and the canvas are drawn by
+modules that import neither torch nor pandas, scikit-learn or matplotlib (4 s of imports on 2
+shared cores, of which torch 1.2-1.8 s). The model, its checkpoint and the answer beside the canvas
+load after the canvas is on screen, and every other section's module when it is first opened (or by
+the warm-up, whichever comes first).
 """
 
 from __future__ import annotations
@@ -24,16 +30,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from mnist_app import frame, state, style, training, warmup  # noqa: E402
+from mnist_app import frame, sections, state, style, training, warmup  # noqa: E402
 from mnist_app.i18n import t  # noqa: E402
-from mnist_app.sections import data, draw, evaluate, inside, lesson, model, room, test_images, train  # noqa: E402
+from mnist_app.sections import draw  # noqa: E402
 from mnist_app.state import Key  # noqa: E402
 
 logging.getLogger("mnist_app").setLevel(logging.INFO)
-SECTIONS = {
-    "lesson": lesson.render, "test": test_images.render, "evaluate": evaluate.render, "inside": inside.render,
-    "train": train.render, "data": data.render, "model": model.render, "room": room.render,
-}  # fmt: skip
 
 
 def main() -> None:
@@ -42,14 +44,16 @@ def main() -> None:
     st.set_page_config(page_title=t("app.page_title"), page_icon="✏️", layout="wide")
     style.apply(presenter=state.get(Key.PRESENTER))
     training.collect()
-    frame.guarded("header", frame.header)
+    line = frame.guarded("header", frame.header)
     with st.container(key="banner"):  # always there: the canvas below keeps its place in the page
         training.banner()
     section = state.get(Key.SECTION)
     frame.guarded("draw", lambda: draw.render(visible=section == "draw"))  # always: see sections/draw.py
+    if line is not None:
+        frame.guarded("header", lambda: frame.active_model_line(line))  # torch: after the canvas
     if section != "draw":
         with st.container(key=f"section_{section}"):
-            frame.guarded(section, SECTIONS[section])
+            frame.guarded(section, lambda: sections.module(section).render())
     frame.write_url()
     warmup.start()  # the data and the test predictions, loaded while the first visitor looks around
 

@@ -1,20 +1,24 @@
 """The page's frame: the URL that holds the view, the header (title, sections, language, presenter
-mode), one-time notices, and the guard that turns a section's unexpected error into one line."""
+mode), one-time notices, and the guard that turns a section's unexpected error into one line.
+
+The header is drawn without torch (app.py): the active model's line, which needs its checkpoint read,
+is written into its place in the header later in the run, after the canvas (`active_model_line`).
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, TypeVar
 
 import streamlit as st
 
-from . import presenter, state
+from . import state
 from .i18n import LANGUAGES, from_locale, t
-from .models import active_model
 from .state import OWN_MODEL, SECTIONS, Key
 
 logger = logging.getLogger(__name__)
 TRUE_WORDS = ("1", "true", "yes", "on")
+T = TypeVar("T")
 
 
 def read_url() -> None:
@@ -32,6 +36,8 @@ def read_url() -> None:
         state.put(Key.ACTIVE, query["model"])  # an unknown name falls back to the default model
     state.put(Key.PRESENTER, (query.get("presenter") or "").lower() in TRUE_WORDS)
     if query.get("key"):
+        from . import presenter  # here, not above: it imports torch, which the header waits for otherwise
+
         presenter.unlock(query["key"])  # read once and never written back into the URL
     state.put(Key.URL_READ, True)
 
@@ -56,7 +62,8 @@ def model_label(choice) -> str:
     return t("model.label", name=name, architecture=choice.architecture, accuracy=f"{100 * choice.accuracy:.2f}")
 
 
-def header() -> None:
+def header():
+    """The title, the sections, language and presenter mode; returns the empty place of the active model's line."""
     # Labels are looked up now, not in format_func: Streamlit may call format_func outside the run.
     sections = {s: t(f"section.{s}") for s in SECTIONS}
     with st.container(horizontal=True, vertical_alignment="center", gap="medium", key="header"):
@@ -69,20 +76,28 @@ def header() -> None:
             t("nav.language"), LANGUAGES, key=Key.LANG, required=True, label_visibility="collapsed", format_func=languages.get,
         )  # fmt: skip
         st.toggle(t("nav.presenter"), key=Key.PRESENTER)
-    model = active_model()
-    with st.container(key="active_model"):
-        st.caption(t("header.active", model=model_label(model)) if model else t("header.no_model"))
+    line = st.container(key="active_model")
     flash = state.get(Key.FLASH)
     if flash:
         state.put(Key.FLASH, None)
         level, key, values = flash
         (st.success if level == "success" else st.error)(t(key, **values))
+    return line
 
 
-def guarded(name: str, render: Callable[[], None]) -> None:
+def active_model_line(line) -> None:
+    """The active model, in the place `header` kept for it."""
+    from .models import active_model  # torch, and every checkpoint read: after the canvas is on screen
+
+    model = active_model()
+    with line:
+        st.caption(t("header.active", model=model_label(model)) if model else t("header.no_model"))
+
+
+def guarded(name: str, render: Callable[[], T]) -> T | None:
     """Run one section; an unexpected error becomes one line on the page, its traceback goes to the log."""
     try:
-        render()
+        return render()
     except Exception:  # Streamlit's rerun and stop signals are BaseExceptions and pass through
         logger.exception("section %s failed", name)
         st.error(t("error.section"))

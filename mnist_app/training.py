@@ -2,22 +2,27 @@
 
 The worker itself is `jobs`; this is the session's side of it. A finished training's model becomes
 the session's own model and its active one, whichever section the session is on by then.
+
+`jobs` and `models` (torch) are imported where a training is made or collected, not above: the
+page's frame calls `collect` and `banner` on every run, the first page's too, before torch is loaded.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from mnist_core.model import ConfigError, ModelConfig
-from mnist_core.train import TrainConfig
+from mnist_core.config import ConfigError, ModelConfig, TrainConfig
 
-from . import jobs, state
+from . import state
 from .i18n import t
-from .models import ModelChoice
 from .settings import LIMITS, POLL_S, QUEUE_POLL_S, TUTORIAL_MODEL, TUTORIAL_TRAIN, max_train_seconds
 from .state import OWN_MODEL, Key
+
+if TYPE_CHECKING:
+    from . import jobs
 
 
 def parse_options() -> tuple[ModelConfig, TrainConfig]:
@@ -50,6 +55,8 @@ class TooLong(ValueError):
 
 def new_job() -> jobs.TrainingJob:
     """The section's options as a job; ConfigError or TooLong for what the server will not run."""
+    from . import jobs
+
     model_config, train_config = parse_options()
     job = jobs.TrainingJob(model_config, train_config, owner=state.get(Key.NICK))
     if job.estimate > max_train_seconds():
@@ -59,10 +66,14 @@ def new_job() -> jobs.TrainingJob:
 
 def lesson_job() -> jobs.TrainingJob:
     """The tutorial exactly, for the Lesson's training step."""
+    from . import jobs
+
     return jobs.TrainingJob(TUTORIAL_MODEL, TUTORIAL_TRAIN, owner=state.get(Key.NICK))
 
 
 def start(job: jobs.TrainingJob, split) -> None:
+    from . import jobs
+
     state.put(Key.TRAIN_JOB, job)
     jobs.start(job, split)
 
@@ -78,6 +89,8 @@ def nickname(code: str) -> str:
 
 
 def status_text(job: jobs.TrainingJob) -> str:
+    from . import jobs
+
     if job.status == "queued":
         queue = jobs.QUEUE.jobs()
         running = queue[0] if queue and queue[0] is not job else None
@@ -104,6 +117,8 @@ def collect() -> None:
     job.collected = True
     if job.status != "finished":
         return
+    from .models import ModelChoice
+
     result = job.result
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     trained = ModelChoice(OWN_MODEL, result.model.cpu(), job.model_config, job.train_config, result.metrics(), created, f"trained:{job.id}")

@@ -1,8 +1,10 @@
 """Work done once per server, in the background, as soon as the first page is drawn: the data, the seed
-split and the default model's predictions for the test images, so nobody waits for them on a click.
+split, the default model's predictions for the test images and every section's module, so nobody
+waits for them on a click.
 
 Streamlit runs no app code before the first visitor; this starts at the end of that visitor's first
-run, after the canvas is on their screen. Measured with bench/bench_startup.py (README).
+run, after the canvas is on their screen. Its imports are inside `_warm`: app.py imports this module
+before the canvas is drawn. Measured with bench/bench_startup.py (README).
 """
 
 from __future__ import annotations
@@ -11,12 +13,6 @@ import logging
 import threading
 
 from streamlit import config
-
-from mnist_core import checkpoints as ckpt
-
-from .models import read_checkpoint
-from .resources import load_dataset, test_probabilities
-from .settings import checkpoint_dir
 
 logger = logging.getLogger(__name__)
 _started = threading.Event()  # once per server process
@@ -30,12 +26,27 @@ def start() -> None:
 
 
 def _warm() -> None:
+    from . import sections
+
     try:
-        data = load_dataset()
-        path = ckpt.default_checkpoint_path(checkpoint_dir())
-        info = path.stat()
-        model = read_checkpoint(str(path), (info.st_mtime_ns, info.st_size))
-        if model is not None:
-            test_probabilities(model.cache_id, model.model, data.split.x_test)
+        _load()
     except Exception as e:  # no data here (offline, no folder): the sections say so when opened
         logger.info("warm-up stopped: %s", e)
+    # After the data: the test images, most often opened first, need only what the first page loaded.
+    for section in sections.MODULES:  # scikit-learn, matplotlib: 2 s of imports on 2 shared cores
+        sections.module(section)
+
+
+def _load() -> None:
+    from mnist_core import checkpoints as ckpt
+
+    from .models import read_checkpoint
+    from .resources import load_dataset, test_probabilities
+    from .settings import checkpoint_dir
+
+    data = load_dataset()
+    path = ckpt.default_checkpoint_path(checkpoint_dir())
+    info = path.stat()
+    model = read_checkpoint(str(path), (info.st_mtime_ns, info.st_size))
+    if model is not None:
+        test_probabilities(model.cache_id, model.model, data.split.x_test)

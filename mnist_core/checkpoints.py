@@ -21,12 +21,10 @@ import torch
 from torch import nn
 
 from . import __version__
-from .model import ModelConfig, build_mlp
-from .train import TrainConfig
+from .config import CHECKPOINT_DIR, CHECKPOINT_DIR_ENV, ModelConfig, TrainConfig, checkpoint_dir  # noqa: F401  (re-exported)
+from .model import build_mlp
 
 FORMAT = "mnist_core.checkpoint/1"
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"  # the shipped ones
-CHECKPOINT_DIR_ENV = "MNIST_CHECKPOINT_DIR"
 DEFAULT_NAME = "best_mlp"
 FALLBACK_NAME = "tutorial"
 SHIPPED = (DEFAULT_NAME, FALLBACK_NAME)
@@ -61,11 +59,6 @@ def check_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name or name[-1] in " .":
         raise ValueError(f"invalid checkpoint name {name!r}: use letters, digits, spaces, '_', '-' or '.' (max 40)")
     return name
-
-
-def checkpoint_dir() -> Path:
-    """The checkpoint folder the command line and the app share: $MNIST_CHECKPOINT_DIR, else the shipped one."""
-    return Path(os.environ.get(CHECKPOINT_DIR_ENV) or CHECKPOINT_DIR)
 
 
 def path_for(name: str, folder: str | os.PathLike | None = None) -> Path:

@@ -3,35 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-N_INPUTS, N_CLASSES = 28 * 28, 10
-
-
-class ConfigError(ValueError):
-    """A configuration value out of range. `field` names it, so a user interface can say it in its words."""
-
-    def __init__(self, field: str, value, message: str | None = None):
-        super().__init__(message or f"invalid {field}: {value!r}")
-        self.field, self.value = field, value
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """The architecture. `hidden=(100, 100)` and `dropout=0` is exactly the tutorial's network."""
-
-    hidden: tuple[int, ...] = (100, 100)
-    dropout: float = 0.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        if not self.hidden or any(h < 1 for h in self.hidden):
-            raise ConfigError("hidden", list(self.hidden), f"hidden sizes must be positive integers, got {list(self.hidden)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError("dropout", self.dropout, f"dropout must be in [0, 1), got {self.dropout}")
+from .config import N_CLASSES, N_INPUTS, ConfigError, ModelConfig  # noqa: F401  (re-exported)
 
 
 def build_mlp(config: ModelConfig = ModelConfig()) -> nn.Sequential:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .model import ModelConfig
-from .train import TrainConfig
+from .config import ModelConfig, TrainConfig
 
 PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     # 다층 퍼셉트론으로 MNIST 분류하기: 784-100-100-10, Adam(lr=0.01), batch 64, 3 epochs.

@@ -18,37 +18,8 @@ from torch import nn
 
 from .augment import AugmentConfig, distort
 from .fastmlp import FastAdamMLPStep, plain_linears
-from .model import N_CLASSES, ConfigError, ModelConfig, build_mlp
-
-SCHEDULES = ("constant", "onecycle")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters. The defaults are exactly the tutorial's: Adam(lr=0.01), batch 64, 3 epochs."""
-
-    epochs: int = 3
-    lr: float = 0.01
-    batch_size: int = 64
-    seed: int = 0
-    weight_decay: float = 0.0
-    schedule: str = "constant"  # or "onecycle": warm up to `lr`, then anneal (cosine) to ~0
-    augment: bool = False  # random affine + elastic distortions of every training batch
-    label_smoothing: float = 0.0
-
-    def __post_init__(self) -> None:
-        checks = {
-            "epochs": self.epochs >= 1,
-            "lr": self.lr > 0,
-            "batch_size": self.batch_size >= 1,
-            "weight_decay": self.weight_decay >= 0,
-            "schedule": self.schedule in SCHEDULES,
-            "label_smoothing": 0 <= self.label_smoothing < 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(name, getattr(self, name))
-
+from .config import N_CLASSES, SCHEDULES, ModelConfig, TrainConfig  # noqa: F401  (TrainConfig, SCHEDULES re-exported)
+from .model import build_mlp
 
 @dataclass(frozen=True)
 class Progress:

@@ -1,0 +1,72 @@
+"""The plain settings, importable without torch: the model's and the training's configurations, the checkpoint folder.
+
+Split out of `model`, `train` and `checkpoints` (which re-export them) so that the app can draw its
+first page before torch is loaded: `import torch` alone takes 1.2 s of a fresh server's first page.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"  # the shipped ones
+CHECKPOINT_DIR_ENV = "MNIST_CHECKPOINT_DIR"
+N_INPUTS, N_CLASSES = 28 * 28, 10
+
+
+class ConfigError(ValueError):
+    """A configuration value out of range. `field` names it, so a user interface can say it in its words."""
+
+    def __init__(self, field: str, value, message: str | None = None):
+        super().__init__(message or f"invalid {field}: {value!r}")
+        self.field, self.value = field, value
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The architecture. `hidden=(100, 100)` and `dropout=0` is exactly the tutorial's network."""
+
+    hidden: tuple[int, ...] = (100, 100)
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if not self.hidden or any(h < 1 for h in self.hidden):
+            raise ConfigError("hidden", list(self.hidden), f"hidden sizes must be positive integers, got {list(self.hidden)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError("dropout", self.dropout, f"dropout must be in [0, 1), got {self.dropout}")
+
+
+SCHEDULES = ("constant", "onecycle")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters. The defaults are exactly the tutorial's: Adam(lr=0.01), batch 64, 3 epochs."""
+
+    epochs: int = 3
+    lr: float = 0.01
+    batch_size: int = 64
+    seed: int = 0
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # or "onecycle": warm up to `lr`, then anneal (cosine) to ~0
+    augment: bool = False  # random affine + elastic distortions of every training batch
+    label_smoothing: float = 0.0
+
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs": self.epochs >= 1,
+            "lr": self.lr > 0,
+            "batch_size": self.batch_size >= 1,
+            "weight_decay": self.weight_decay >= 0,
+            "schedule": self.schedule in SCHEDULES,
+            "label_smoothing": 0 <= self.label_smoothing < 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigError(name, getattr(self, name))
+
+def checkpoint_dir() -> Path:
+    """The checkpoint folder the command line and the app share: $MNIST_CHECKPOINT_DIR, else the shipped one."""
+    return Path(os.environ.get(CHECKPOINT_DIR_ENV) or CHECKPOINT_DIR)
