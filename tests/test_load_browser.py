@@ -62,7 +62,7 @@ def drawing_round(pages: list, strokes_before: int) -> list[dict]:
 
 
 TRAINERS = 4
-EPOCHS = "8"  # each training long enough that the four outlast a round of 20 drawings
+EPOCHS = str(max(8, DRAWERS * 2 // 5))  # each training long enough that the four outlast a round of drawings
 FINISHED = "Finished in"
 
 
