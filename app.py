@@ -30,7 +30,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from mnist_app import frame, sections, state, style, training, warmup  # noqa: E402
+from mnist_app import frame, sections, state, style, training  # noqa: E402
 from mnist_app.i18n import t  # noqa: E402
 from mnist_app.sections import draw  # noqa: E402
 from mnist_app.state import Key  # noqa: E402
@@ -55,7 +55,6 @@ def main() -> None:
         with st.container(key=f"section_{section}"):
             frame.guarded(section, lambda: sections.module(section).render())
     frame.write_url()
-    warmup.start()  # the data and the test predictions, loaded while the first visitor looks around
 
 
 main()

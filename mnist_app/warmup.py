@@ -2,9 +2,9 @@
 split, the default model's predictions for the test images and every section's module, so nobody
 waits for them on a click.
 
-Streamlit runs no app code before the first visitor; this starts at the end of that visitor's first
-run, after the canvas is on their screen. Its imports are inside `_warm`: app.py imports this module
-before the canvas is drawn. Measured with bench/bench_startup.py (README).
+Streamlit runs no app code before the first visitor; this starts in that visitor's first run, as
+soon as the canvas is drawn (sections/draw.py). Its imports are inside `_warm`, so that the canvas
+does not wait for them. Measured with bench/bench_startup.py (README).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def _warm() -> None:
         _load()
     except Exception as e:  # no data here (offline, no folder): the sections say so when opened
         logger.info("warm-up stopped: %s", e)
-    # After the data: the test images, most often opened first, need only what the first page loaded.
-    for section in sections.MODULES:  # scikit-learn, matplotlib: 2 s of imports on 2 shared cores
+    # After the data, the test images' module first (most often opened first), then the others.
+    for section in ("test", *sections.MODULES):  # scikit-learn, matplotlib: 2 s of imports on 2 shared cores
         sections.module(section)
 
 
