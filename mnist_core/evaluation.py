@@ -66,6 +66,17 @@ def errors(probs: np.ndarray, y: np.ndarray) -> Mistakes:
     return Mistakes(idx.astype(np.int64), y[idx].astype(np.int64), predicted[idx].astype(np.int64), confidence[order])
 
 
+def in_cell(mistakes: Mistakes, true: int | None = None, predicted: int | None = None) -> Mistakes:
+    """The mistakes of one cell of the confusion matrix, in the same order; None for a digit matches
+    any (one digit alone: a row or a column; neither: all of them)."""
+    keep = np.ones(len(mistakes), bool)
+    if true is not None:
+        keep &= mistakes.true == true
+    if predicted is not None:
+        keep &= mistakes.predicted == predicted
+    return Mistakes(mistakes.index[keep], mistakes.true[keep], mistakes.predicted[keep], mistakes.confidence[keep])
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Two models on the same images."""
