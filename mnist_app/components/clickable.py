@@ -29,7 +29,7 @@ CELL, DIGIT = "cell", "digit"  # the selection parameters: a cell of the matrix,
 CELL_FIELDS, DIGIT_FIELDS = ("true", "read"), ("index",)
 RIGHT, WRONG, EDGE, CHOSEN = "#2e7d32", (198, 40, 40), "#d6d6d6", "#111111"  # green and red as the cards'
 MATRIX_HEIGHT = 440
-TILE_HEIGHT = 104  # a gallery row: the digit and its caption under it
+TILE_HEIGHT = 92  # a gallery row: the digit and its caption under it
 
 
 def selected(selection, fields: tuple[str, ...]) -> frozenset[tuple[int, ...]]:
@@ -123,9 +123,9 @@ def gallery_spec(rows: int, cols: int) -> dict:
             {"params": [_selection(DIGIT, DIGIT_FIELDS)],  # the whole tile answers, caption included
              "mark": {"type": "rect", "fill": "#000000", "stroke": "#c62828", "strokeWidth": 2, "cornerRadius": 6, "cursor": "pointer"},
              "encoding": {"description": {"field": "label"}, "tooltip": {"field": "label"}}},
-            {"mark": {"type": "image", "width": {"band": 0.86}, "height": {"band": 0.7}, "aspect": True, "smooth": False,
-                      "baseline": "top", "yOffset": 4, "aria": False},
-             "encoding": {"url": {"field": "url", "type": "nominal"}, "y": {"field": "row", **band, "bandPosition": 0}}},
+            {"mark": {"type": "image", "width": {"band": 0.86}, "height": {"band": 0.68}, "aspect": True, "smooth": False,
+                      "yOffset": -8, "aria": False},  # centred in its tile (Vega's way for images), raised above the caption
+             "encoding": {"url": {"field": "url", "type": "nominal"}}},
             {"mark": {"type": "text", "color": "#ffffff", "baseline": "bottom", "yOffset": -4, "fontWeight": "bold", "aria": False,
                       "fontSize": {"expr": "clamp(bandwidth('x') / 5.5, 9, 15)"}},
              "encoding": {"text": {"field": "caption"}, "y": {"field": "row", **band, "bandPosition": 1}}},

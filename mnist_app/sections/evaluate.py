@@ -106,9 +106,10 @@ def digit_option(any_digit: str, value: str) -> str:
 def cell_selectboxes() -> None:
     """The keyboard's way to choose a cell; the matrix's click moves them. "Any" is translated here, in
     the run: a format function may be called after it, where the session's language is not known."""
-    c, option = st.columns(2), functools.partial(digit_option, t("evaluate.any"))
-    c[0].selectbox(t("evaluate.true"), DIGITS, key=Key.EVAL_TRUE, format_func=option)
-    c[1].selectbox(t("evaluate.read"), DIGITS, key=Key.EVAL_READ, format_func=option)
+    option = functools.partial(digit_option, t("evaluate.any"))
+    with st.container(horizontal=True, wrap=False):  # side by side on a phone too, where columns stack
+        st.selectbox(t("evaluate.true"), DIGITS, key=Key.EVAL_TRUE, format_func=option, width="stretch")
+        st.selectbox(t("evaluate.read"), DIGITS, key=Key.EVAL_READ, format_func=option, width="stretch")
 
 
 def mistakes_gallery(x_test: np.ndarray, mistakes: evaluation.Mistakes) -> None:
