@@ -297,8 +297,9 @@ def pattern(key: str, **groups: str) -> re.Pattern:
     return re.compile(text)
 
 
-CELL_LABEL = pattern("evaluate.cell", true=r"\d", read=r"\d", n=r"\d+")  # what a cell of the matrix says
-TILE_LABEL = pattern("evaluate.tile", index=r"\d+", true=r"\d", predicted=r"\d", percent=r"\d+")  # a digit of the gallery
+# What a cell of the matrix and a digit of the gallery say to a screen reader (their aria-label).
+CELL_LABEL = pattern("evaluate.cell", true=r"\d", read=r"\d", n=r"\d+")
+TILE_LABEL = pattern("evaluate.tile", index=r"\d+", true=r"\d", predicted=r"\d", percent=r"\d+")
 
 
 def busiest_mistake(page) -> tuple[str, int]:
@@ -326,15 +327,17 @@ def test_a_click_on_the_matrix_shows_a_cells_mistakes_and_a_click_on_one_opens_i
     page.get_by_text(T("ko", "evaluate.gallery_hint", shown=min(24, n), total=n)).wait_for()  # the cell's mistakes only
     settle(page)
     tiles = page.locator(".st-key-evaluate_gallery path[aria-label]").evaluate_all("els => els.map(e => e.ariaLabel)")
-    assert len(tiles) == min(24, n) and all((m := TILE_LABEL.fullmatch(t)) and (m["true"], m["predicted"]) == (true, read) for t in tiles)
-    expect(page.get_by_role("combobox", name=T("ko", "evaluate.true"))).to_have_value(true)  # the keyboard's way, moved too
+    assert len(tiles) == min(24, n)
+    assert all((m := TILE_LABEL.fullmatch(t)) and (m["true"], m["predicted"]) == (true, read) for t in tiles)
+    # The selectboxes, the keyboard's way to the same cell, moved with the click.
+    expect(page.get_by_role("combobox", name=T("ko", "evaluate.true"))).to_have_value(true)
     expect(page.get_by_role("combobox", name=T("ko", "evaluate.read"))).to_have_value(read)
     press(page.locator(".st-key-evaluate_gallery path[aria-label]").first)
     dialog = page.get_by_role("dialog")
     result = dialog.locator(".test-result")
     result.wait_for()
     index = TILE_LABEL.fullmatch(tiles[0])["index"]
-    assert (result.get_attribute("data-index"), result.get_attribute("data-true"), result.get_attribute("data-predicted")) == (index, true, read)
+    assert [result.get_attribute(f"data-{a}") for a in ("index", "true", "predicted")] == [index, true, read]
     dialog.locator('[data-testid="stVegaLiteChart"] svg.marks').wait_for()  # the ten probabilities
     assert T("ko", "chart.probability") in dialog.inner_text()
     screenshot(page, f"evaluate_{device}_ko", shots)

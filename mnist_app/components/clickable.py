@@ -39,9 +39,12 @@ def selected(selection, fields: tuple[str, ...]) -> frozenset[tuple[int, ...]]:
 
 
 def clicked(before: frozenset, now: frozenset) -> tuple[int, ...] | None:
-    """The one tuple a click added to the selection or took out of it; None if the change was not one click."""
-    changed = before ^ now
-    return next(iter(changed)) if len(changed) == 1 else None
+    """The one tuple a click added to the selection or took out of it; None if the change was not one click.
+
+    One added beside others gone is a click too: the browser may have dropped a selection the script
+    still remembers (a chart drawn anew starts with none)."""
+    changed, added = before ^ now, now - before
+    return next(iter(changed)) if len(changed) == 1 else next(iter(added)) if len(added) == 1 else None
 
 
 def _selection(name: str, fields: tuple[str, ...]) -> dict:

@@ -95,6 +95,7 @@ def matrix_view(model: ModelChoice, matrix: np.ndarray, shown: tuple[int | None,
     st.markdown(f"#### {t('evaluate.matrix')}")
     title = t("evaluate.title", model=name(model), right=int(np.trace(matrix)), total=int(matrix.sum()))
     event = clickable.matrix_chart(matrix, outlined(*shown), title=title, key=Key.EVAL_MATRIX, on_select=choose_cell)
+    # What the browser holds now, which the next click changes (a chart drawn anew holds nothing).
     state.put(Key.EVAL_MATRIX_SEEN, clickable.selected(event["selection"].get(clickable.CELL), clickable.CELL_FIELDS))
     st.caption(t("evaluate.matrix_hint"))
 
@@ -112,21 +113,29 @@ def cell_selectboxes() -> None:
         st.selectbox(t("evaluate.read"), DIGITS, key=Key.EVAL_READ, format_func=option, width="stretch")
 
 
+def tile_texts(mistakes: evaluation.Mistakes) -> tuple[list[str], list[str]]:
+    """Each digit's caption ("3→5 97%") and the sentence its tooltip and a screen reader say."""
+    captions, labels = [], []
+    for i, true, read, confidence in zip(mistakes.index, mistakes.true, mistakes.predicted, mistakes.confidence):
+        values = {"true": int(true), "predicted": int(read), "percent": f"{100 * confidence:.0f}"}
+        captions.append(t("evaluate.caption", **values))
+        labels.append(t("evaluate.tile", index=int(i), **values))
+    return captions, labels
+
+
 def mistakes_gallery(x_test: np.ndarray, mistakes: evaluation.Mistakes) -> None:
     st.markdown(f"#### {t('evaluate.mistakes')}")
     cell_selectboxes()
     if not len(mistakes):
         st.caption(t("evaluate.none_wrong"))
         return
-    shown = slice(0, GALLERY)
-    index, true, read, confidence = (a[shown] for a in (mistakes.index, mistakes.true, mistakes.predicted, mistakes.confidence))
-    percent = [f"{100 * c:.0f}" for c in confidence]
-    captions = [t("evaluate.caption", true=int(a), predicted=int(b), percent=p) for a, b, p in zip(true, read, percent)]
-    labels = [t("evaluate.tile", index=int(i), true=int(a), predicted=int(b), percent=p) for i, a, b, p in zip(index, true, read, percent)]
-    event = clickable.gallery_chart(x_test[index], index, captions, labels, cols=COLS, key=Key.EVAL_GALLERY, on_select=open_digit)
+    shown = evaluation.Mistakes(*(a[:GALLERY] for a in (mistakes.index, mistakes.true, mistakes.predicted, mistakes.confidence)))
+    captions, labels = tile_texts(shown)
+    event = clickable.gallery_chart(x_test[shown.index], shown.index, captions, labels, cols=COLS, key=Key.EVAL_GALLERY,
+                                    on_select=open_digit)  # fmt: skip
     state.put(Key.EVAL_GALLERY_SEEN, clickable.selected(event["selection"].get(clickable.DIGIT), clickable.DIGIT_FIELDS))
-    st.caption(t("evaluate.gallery_hint", shown=len(index), total=len(mistakes)))
-    st.caption(t("evaluate.indices", indices=", ".join(str(int(i)) for i in index)))
+    st.caption(t("evaluate.gallery_hint", shown=len(shown), total=len(mistakes)))
+    st.caption(t("evaluate.indices", indices=", ".join(str(int(i)) for i in shown.index)))
 
 
 def show_digit(index: int, x: np.ndarray, label: int, probs: np.ndarray) -> None:
@@ -166,7 +175,8 @@ def second_model(model: ModelChoice, probs: np.ndarray, x_test: np.ndarray, y_te
     st.markdown(t("evaluate.compared", a=name(model), a_right=result.right_a, b=name(other), b_right=result.right_b,
                   total=result.total, disagree=len(result.disagree)))  # fmt: skip
     shown = result.disagree[:GALLERY]
-    captions = tuple(t("evaluate.disagree", true=int(y_test[i]), a=int(probs[i].argmax()), b=int(other_probs[i].argmax())) for i in shown)
+    captions = tuple(t("evaluate.disagree", true=int(y_test[i]), a=int(probs[i].argmax()), b=int(other_probs[i].argmax()))
+                     for i in shown)  # fmt: skip
     if len(shown):
         st.image(gallery_png(x_test[shown], captions), width="stretch")
 
