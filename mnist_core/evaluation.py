@@ -50,6 +50,10 @@ class Mistakes:
     def __len__(self) -> int:
         return len(self.index)
 
+    def take(self, which) -> Mistakes:
+        """Some of them, in order: a slice (`take(slice(0, 24))`, the first 24) or a boolean mask."""
+        return Mistakes(self.index[which], self.true[which], self.predicted[which], self.confidence[which])
+
 
 def errors(probs: np.ndarray, y: np.ndarray) -> Mistakes:
     """Every image whose prediction is wrong, sorted by confidence, highest first (ties by index).
@@ -74,7 +78,7 @@ def in_cell(mistakes: Mistakes, true: int | None = None, predicted: int | None =
         keep &= mistakes.true == true
     if predicted is not None:
         keep &= mistakes.predicted == predicted
-    return Mistakes(mistakes.index[keep], mistakes.true[keep], mistakes.predicted[keep], mistakes.confidence[keep])
+    return mistakes.take(keep)
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,7 @@ def test_a_cell_of_the_matrix_keeps_its_mistakes_in_order():
     assert list(evaluation.in_cell(m, true=3).predicted) == [8]  # a row
     assert list(evaluation.in_cell(m).index) == list(m.index)  # neither: all of them
     assert len(evaluation.in_cell(m, 0, 0)) == 0  # the diagonal holds no mistakes
+    assert list(m.take(slice(0, 2)).index) == [5, 3] and list(m.take(slice(0, 2)).confidence) == [0.99, 0.95]
 
 
 def test_confusion_and_per_class_accuracy():

@@ -129,7 +129,7 @@ def mistakes_gallery(x_test: np.ndarray, mistakes: evaluation.Mistakes) -> None:
     if not len(mistakes):
         st.caption(t("evaluate.none_wrong"))
         return
-    shown = evaluation.Mistakes(*(a[:GALLERY] for a in (mistakes.index, mistakes.true, mistakes.predicted, mistakes.confidence)))
+    shown = mistakes.take(slice(0, GALLERY))
     captions, labels = tile_texts(shown)
     event = clickable.gallery_chart(x_test[shown.index], shown.index, captions, labels, cols=COLS, key=Key.EVAL_GALLERY,
                                     on_select=open_digit)  # fmt: skip
