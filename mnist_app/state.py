@@ -47,6 +47,14 @@ class Key:
     ROOM_HIDE_ID = "room_hide_id"  # the presenter's: which drawing to hide
     ROOM_CLEAR_SURE = "room_clear_sure"  # the presenter's confirmation before clearing the room
     LESSON_STEP = "lesson_step"  # 0 to 6: the tutorial's step on screen
+    EVAL_TRUE = "evaluate_true"  # the mistakes shown: this true digit ("*": any); the matrix's click sets it too
+    EVAL_READ = "evaluate_read"  # the mistakes shown: this digit read ("*": any)
+    EVAL_MATRIX = "evaluate_matrix"  # the clickable confusion matrix (a chart: its state cannot be written)
+    EVAL_MATRIX_SEEN = "evaluate_matrix_seen"  # the matrix's selection at the last run: a click is what changed
+    EVAL_GALLERY = "evaluate_gallery"  # the clickable misclassified digits (a chart)
+    EVAL_GALLERY_SEEN = "evaluate_gallery_seen"  # the gallery's selection at the last run
+    EVAL_OPEN = "evaluate_open"  # the test image opened from the gallery, or None
+    EVAL_OTHER = "evaluate_other"  # the second model to compare with
 
 
 # Widgets whose values must outlive their section: Streamlit forgets the state of a widget that a
@@ -64,6 +72,8 @@ WIDGET_DEFAULTS = {
     Key.SECTION: SECTIONS[0],
     Key.PRESENTER: False,
     Key.LESSON_STEP: 0,
+    Key.EVAL_TRUE: "*",
+    Key.EVAL_READ: "*",
 }
 DEFAULTS = WIDGET_DEFAULTS | {
     Key.ACTIVE: None,
@@ -82,6 +92,9 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.ROOM_MEANT: None,
     Key.ROOM_HIDE_ID: 1,
     Key.ROOM_CLEAR_SURE: False,
+    Key.EVAL_MATRIX_SEEN: frozenset(),
+    Key.EVAL_GALLERY_SEEN: frozenset(),
+    Key.EVAL_OPEN: None,
 }
 NICK_LETTERS = "ACDEFHJKLMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
 

@@ -50,6 +50,10 @@ class Mistakes:
     def __len__(self) -> int:
         return len(self.index)
 
+    def take(self, which) -> Mistakes:
+        """Some of them, in order: a slice (`take(slice(0, 24))`, the first 24) or a boolean mask."""
+        return Mistakes(self.index[which], self.true[which], self.predicted[which], self.confidence[which])
+
 
 def errors(probs: np.ndarray, y: np.ndarray) -> Mistakes:
     """Every image whose prediction is wrong, sorted by confidence, highest first (ties by index).
@@ -64,6 +68,17 @@ def errors(probs: np.ndarray, y: np.ndarray) -> Mistakes:
     order = np.lexsort((wrong, -confidence))  # last key first: confidence, then index
     idx = wrong[order]
     return Mistakes(idx.astype(np.int64), y[idx].astype(np.int64), predicted[idx].astype(np.int64), confidence[order])
+
+
+def in_cell(mistakes: Mistakes, true: int | None = None, predicted: int | None = None) -> Mistakes:
+    """The mistakes of one cell of the confusion matrix, in the same order; None for a digit matches
+    any (one digit alone: a row or a column; neither: all of them)."""
+    keep = np.ones(len(mistakes), bool)
+    if true is not None:
+        keep &= mistakes.true == true
+    if predicted is not None:
+        keep &= mistakes.predicted == predicted
+    return mistakes.take(keep)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,11 @@ import re
 import time
 
 import numpy as np
+import pandas as pd
 from google.protobuf.json_format import MessageToDict
 from PIL import Image
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from mnist_app.i18n import CATALOGUES
 from mnist_app.state import Key
@@ -77,6 +80,43 @@ def assert_clean(at) -> None:
     """No exception, and no error line either (the section guard turns exceptions into error lines)."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+def chart_of(at, key: str):
+    """The Vega-Lite chart drawn with this widget key (AppTest knows charts only as unknown elements)."""
+    found = [node for node in at.get("vega_lite_chart") if node.key == key]
+    assert len(found) == 1, f"{len(found)} charts with key {key!r}"
+    return found[0]
+
+
+def chart_frame(at, key: str) -> pd.DataFrame:
+    return convert_arrow_bytes_to_pandas_df(chart_of(at, key).proto.data.data)
+
+
+def send(at, state: WidgetState):
+    """Run with one widget value more than AppTest can set itself (a chart's selection, a dialog's dismissal),
+    beside the values of the widgets it knows, as the browser sends them all."""
+    states = at._tree.get_widget_states()
+    states.widgets.append(state)
+    return at._run(states)
+
+
+def click_chart(at, key: str, param: str, item: dict, store: list[dict]):
+    """A click on a mark of a chart whose point selection toggles, as Vega does it: the item joins the
+    selection `store` (or leaves it, if it was there), and the browser sends the whole selection."""
+    store[:] = [x for x in store if x != item] if item in store else [*store, item]
+    value = json.dumps({"selection": {param: list(store) if store else {}}})  # Vega's empty selection is {}
+    return send(at, WidgetState(id=chart_of(at, key).proto.id, string_value=value))
+
+
+def dialogs(at) -> list:
+    return [node for node in at._tree if getattr(node, "type", None) == "dialog"]
+
+
+def dismiss_dialog(at):
+    """The dialog's close button (or Escape): its on_dismiss runs."""
+    (dialog,) = dialogs(at)
+    return send(at, WidgetState(id=dialog.proto.dialog.id, trigger_value=True))
 
 
 def wait_for_training(at, timeout: float = 90):

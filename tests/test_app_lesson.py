@@ -1,4 +1,4 @@
-"""The lesson, the evaluation and the look inside, through AppTest, in Korean and English."""
+"""The lesson and the look inside, through AppTest, in Korean and English (the evaluation: test_app_evaluate.py)."""
 
 from __future__ import annotations
 
@@ -50,19 +50,6 @@ def test_the_lesson_walks_the_tutorials_seven_steps(app_test, tiny_data, tiny_mn
     assert seen == list(lesson.STEPS) and at.button(key="lesson_next").disabled
     at.button(key="lesson_prev").click().run()
     assert step_shown(at) == "test"
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_evaluation_shows_the_matrix_the_mistakes_and_a_second_model(app_test, tiny_data, lang):
-    at = open_section(app_test(lang), "evaluate")
-    assert_clean(at)
-    assert len(at.get("image")) >= 2  # the confusion matrix and the mistakes
-    at.selectbox(key="evaluate_true").set_value("3").run()
-    indices = [c.value for c in at.caption if c.value.startswith(T(lang, "evaluate.indices", indices="")[:6])]
-    shown = [int(i) for i in indices[0].split(":")[1].split(",")] if indices else []
-    assert all(int(tiny_data.y_test[i]) == 3 for i in shown)
-    compared = [m.value for m in at.markdown if "**tutorial**" in m.value and "**wide**" in m.value]
-    assert len(compared) == 1 and "2020" in compared[0]  # both models on the same 2020 test images
 
 
 @pytest.mark.parametrize("lang", LANGS)

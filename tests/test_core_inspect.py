@@ -262,6 +262,17 @@ def test_errors_lists_only_mistakes_most_confident_first():
     assert len(evaluation.errors(probs_for([0, 1], [0.5, 0.5]), np.array([0, 1]))) == 0
 
 
+def test_a_cell_of_the_matrix_keeps_its_mistakes_in_order():
+    y = np.array([0, 1, 2, 3, 4, 5])
+    m = evaluation.errors(probs_for([0, 7, 2, 8, 9, 9], [0.9, 0.6, 0.8, 0.95, 0.6, 0.99]), y)
+    assert list(evaluation.in_cell(m, 5, 9).index) == [5]
+    assert list(evaluation.in_cell(m, predicted=9).index) == [5, 4]  # a column, most confident first
+    assert list(evaluation.in_cell(m, true=3).predicted) == [8]  # a row
+    assert list(evaluation.in_cell(m).index) == list(m.index)  # neither: all of them
+    assert len(evaluation.in_cell(m, 0, 0)) == 0  # the diagonal holds no mistakes
+    assert list(m.take(slice(0, 2)).index) == [5, 3] and list(m.take(slice(0, 2)).confidence) == [0.99, 0.95]
+
+
 def test_confusion_and_per_class_accuracy():
     y = np.array([0, 0, 0, 1, 1, 2])
     matrix = evaluation.confusion(probs_for([0, 0, 1, 1, 2, 2], [0.9] * 6), y)

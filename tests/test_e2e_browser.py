@@ -7,6 +7,8 @@
 - A phone (390x844, touch): a finger draws without scrolling the page, and the answer is on the
   first screen, right under the canvas.
 - A projector (1280x720, presenter mode): canvas, 28x28 input and answer all in view at once.
+- The evaluation, on a projector and on a phone: a click (a tap) on a cell of the confusion matrix shows
+  that cell's mistakes, a click on one of them opens it with its ten probabilities.
 
 Screenshots of each go to the test's folder, or with MNIST_SCREENSHOTS=1 to docs/screenshots/.
 """
@@ -284,4 +286,67 @@ def test_a_korean_lesson_from_step_one_to_seven_then_the_matrix_and_inside(serve
     page.get_by_text(T("ko", "inside.your_drawing")).first.wait_for()
     page.locator('.bench-answer[data-model="best_mlp"]').wait_for()
     screenshot(page, "inside_ko", shots)
+    page.close()
+
+
+def pattern(key: str, **groups: str) -> re.Pattern:
+    """A Korean catalogue string as a regular expression, the fields named in `groups` as named groups."""
+    text = re.escape(T("ko", key).replace("{", "\x00").replace("}", "\x01"))
+    for name, group in groups.items():
+        text = text.replace(re.escape(f"\x00{name}\x01"), f"(?P<{name}>{group})")
+    return re.compile(text)
+
+
+# What a cell of the matrix and a digit of the gallery say to a screen reader (their aria-label).
+CELL_LABEL = pattern("evaluate.cell", true=r"\d", read=r"\d", n=r"\d+")
+TILE_LABEL = pattern("evaluate.tile", index=r"\d+", true=r"\d", predicted=r"\d", percent=r"\d+")
+
+
+def busiest_mistake(page) -> tuple[str, int]:
+    """The label of the matrix's off-diagonal cell with the most mistakes, and their number."""
+    labels = page.locator(".st-key-evaluate_matrix path[aria-label]").evaluate_all("els => els.map(e => e.ariaLabel)")
+    cells = [(label, CELL_LABEL.fullmatch(label)) for label in labels]
+    label, found = max(((l, m) for l, m in cells if m and m["true"] != m["read"]), key=lambda c: int(c[1]["n"]))
+    return label, int(found["n"])
+
+
+@pytest.mark.parametrize("device", ["projector", "phone"])
+def test_a_click_on_the_matrix_shows_a_cells_mistakes_and_a_click_on_one_opens_it(server, shots, device):
+    url, browser = server
+    phone = device == "phone"
+    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 720}
+    page = browser.new_context(viewport=size, is_mobile=phone, has_touch=phone).new_page()
+    page.set_default_timeout(90_000)
+    press = (lambda locator: locator.tap()) if phone else (lambda locator: locator.click())
+    page.goto(f"{url}/?lang=ko&section=evaluate")
+    page.wait_for_selector(".st-key-evaluate_gallery path[aria-label]")
+    settle(page)
+    label, n = busiest_mistake(page)
+    true, read = CELL_LABEL.fullmatch(label)["true"], CELL_LABEL.fullmatch(label)["read"]
+    press(page.locator(f'.st-key-evaluate_matrix path[aria-label="{label}"]'))
+    page.get_by_text(T("ko", "evaluate.gallery_hint", shown=min(24, n), total=n)).wait_for()  # the cell's mistakes only
+    settle(page)
+    tiles = page.locator(".st-key-evaluate_gallery path[aria-label]").evaluate_all("els => els.map(e => e.ariaLabel)")
+    assert len(tiles) == min(24, n)
+    assert all((m := TILE_LABEL.fullmatch(t)) and (m["true"], m["predicted"]) == (true, read) for t in tiles)
+    # The selectboxes, the keyboard's way to the same cell, moved with the click.
+    expect(page.get_by_role("combobox", name=T("ko", "evaluate.true"))).to_have_value(true)
+    expect(page.get_by_role("combobox", name=T("ko", "evaluate.read"))).to_have_value(read)
+    if not phone:  # the README's (MNIST_SCREENSHOTS=1)
+        screenshot(page, "evaluate_projector_ko", shots)
+    press(page.locator(".st-key-evaluate_gallery path[aria-label]").first)
+    dialog = page.get_by_role("dialog")
+    result = dialog.locator(".test-result")
+    result.wait_for()
+    index = TILE_LABEL.fullmatch(tiles[0])["index"]
+    assert [result.get_attribute(f"data-{a}") for a in ("index", "true", "predicted")] == [index, true, read]
+    dialog.locator('[data-testid="stVegaLiteChart"] svg.marks').wait_for()  # the ten probabilities
+    assert T("ko", "chart.probability") in dialog.inner_text()
+    if not phone:
+        screenshot(page, "evaluate_digit_projector_ko", shots)
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    press(page.locator(f'.st-key-evaluate_matrix path[aria-label="{label}"]'))  # the same cell again: all the mistakes
+    expect(page.get_by_role("combobox", name=T("ko", "evaluate.true"))).to_have_value(T("ko", "evaluate.any"))
+    settle(page)
     page.close()

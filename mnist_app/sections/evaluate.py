@@ -1,8 +1,16 @@
-"""Evaluation: where the active model is wrong on the test images. The confusion matrix (scikit-learn's),
-per-digit accuracy, the misclassified digits most confident first (filtered by a cell of the matrix),
-and a second model beside it: how many each gets right, and the digits where they disagree."""
+"""Evaluation: where the active model is wrong on the test images. The confusion matrix, the
+misclassified digits most confident first, per-digit accuracy, and a second model beside it: how
+many each gets right, and the digits where they disagree.
+
+The matrix and the digits answer clicks: a click on a cell shows that cell's mistakes (the diagonal,
+or the cell shown again, shows them all), a click on a digit opens it large with its ten
+probabilities. Two selectboxes choose the cell too, for a keyboard or a screen reader, which cannot
+click a chart; the click writes them, so both always show the same cell.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
@@ -10,18 +18,18 @@ import streamlit as st
 
 from mnist_core import evaluation
 
-from ..components import figures
+from .. import state
+from ..components import cards, clickable, figures
+from ..components.charts import probability_chart
+from ..components.pictures import pixels
 from ..i18n import t
 from ..models import ModelChoice, active_model, model_choices
 from ..resources import require_data, test_probabilities
-from ..state import OWN_MODEL
+from ..state import OWN_MODEL, Key
 
-GALLERY = 24  # digits in a gallery: three rows of eight
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def confusion_png(matrix: np.ndarray, title: str, xlabel: str, ylabel: str) -> bytes:
-    return figures.to_png(figures.confusion_figure(matrix, title=title, xlabel=xlabel, ylabel=ylabel))
+GALLERY, COLS = 24, 6  # digits in the gallery: four rows of six
+ANY = "*"  # the selectboxes' "any digit"
+DIGITS = [ANY, *map(str, range(10))]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -33,26 +41,127 @@ def name(choice: ModelChoice) -> str:
     return t("model.own") if choice.name == OWN_MODEL else choice.name
 
 
+def shown_cell() -> tuple[int | None, int | None]:
+    """The cell whose mistakes are shown: (true digit, digit read), None for any."""
+    return tuple(None if v == ANY else int(v) for v in (state.get(Key.EVAL_TRUE), state.get(Key.EVAL_READ)))
+
+
+def cell_after(click: tuple[int, int] | None, shown: tuple[int | None, int | None]) -> tuple[int | None, int | None]:
+    """What a click on the matrix shows: that cell's mistakes; all of them for the diagonal (it holds
+    none), for the cell already shown (a second click takes it back) or for no one cell."""
+    if click is None or click[0] == click[1] or tuple(click) == shown:
+        return None, None
+    return click[0], click[1]
+
+
+def click_of(chart: str, seen: str, param: str, fields: tuple[str, ...]) -> tuple[int, ...] | None:
+    """The cell or digit just clicked in `chart`: the change from the selection `seen` at the last run."""
+    now = clickable.selected(state.get(chart)["selection"].get(param), fields)
+    click = clickable.clicked(state.get(seen), now)
+    state.put(seen, now)
+    return click
+
+
+def choose_cell() -> None:
+    """The matrix's on_select: the selectboxes take the clicked cell (a callback may write widgets)."""
+    click = click_of(Key.EVAL_MATRIX, Key.EVAL_MATRIX_SEEN, clickable.CELL, clickable.CELL_FIELDS)
+    true, read = cell_after(click, shown_cell())
+    state.put(Key.EVAL_TRUE, ANY if true is None else str(true))
+    state.put(Key.EVAL_READ, ANY if read is None else str(read))
+
+
+def open_digit() -> None:
+    """The gallery's on_select: open the digit clicked."""
+    click = click_of(Key.EVAL_GALLERY, Key.EVAL_GALLERY_SEEN, clickable.DIGIT, clickable.DIGIT_FIELDS)
+    if click is not None:
+        state.put(Key.EVAL_OPEN, click[0])
+
+
+def close_digit() -> None:
+    state.put(Key.EVAL_OPEN, None)
+
+
+def outlined(true: int | None, read: int | None) -> np.ndarray:
+    """(10, 10) bool: the off-diagonal cells whose mistakes the gallery shows; none when it shows all."""
+    cells = ~np.eye(10, dtype=bool)
+    if true is None and read is None:
+        return np.zeros((10, 10), bool)
+    rows = np.arange(10)[:, None] == true if true is not None else True
+    cols = np.arange(10)[None, :] == read if read is not None else True
+    return cells & rows & cols
+
+
+def matrix_view(model: ModelChoice, matrix: np.ndarray, shown: tuple[int | None, int | None]) -> None:
+    st.markdown(f"#### {t('evaluate.matrix')}")
+    title = t("evaluate.title", model=name(model), right=int(np.trace(matrix)), total=int(matrix.sum()))
+    event = clickable.matrix_chart(matrix, outlined(*shown), title=title, key=Key.EVAL_MATRIX, on_select=choose_cell)
+    # What the browser holds now, which the next click changes (a chart drawn anew holds nothing).
+    state.put(Key.EVAL_MATRIX_SEEN, clickable.selected(event["selection"].get(clickable.CELL), clickable.CELL_FIELDS))
+    st.caption(t("evaluate.matrix_hint"))
+
+
+def digit_option(any_digit: str, value: str) -> str:
+    return any_digit if value == ANY else value
+
+
+def cell_selectboxes() -> None:
+    """The keyboard's way to choose a cell; the matrix's click moves them. "Any" is translated here, in
+    the run: a format function may be called after it, where the session's language is not known."""
+    option = functools.partial(digit_option, t("evaluate.any"))
+    with st.container(horizontal=True, wrap=False):  # side by side on a phone too, where columns stack
+        st.selectbox(t("evaluate.true"), DIGITS, key=Key.EVAL_TRUE, format_func=option, width="stretch")
+        st.selectbox(t("evaluate.read"), DIGITS, key=Key.EVAL_READ, format_func=option, width="stretch")
+
+
+def tile_texts(mistakes: evaluation.Mistakes) -> tuple[list[str], list[str]]:
+    """Each digit's caption ("3→5 97%") and the sentence its tooltip and a screen reader say."""
+    captions, labels = [], []
+    for i, true, read, confidence in zip(mistakes.index, mistakes.true, mistakes.predicted, mistakes.confidence):
+        values = {"true": int(true), "predicted": int(read), "percent": f"{100 * confidence:.0f}"}
+        captions.append(t("evaluate.caption", **values))
+        labels.append(t("evaluate.tile", index=int(i), **values))
+    return captions, labels
+
+
 def mistakes_gallery(x_test: np.ndarray, mistakes: evaluation.Mistakes) -> None:
+    st.markdown(f"#### {t('evaluate.mistakes')}")
+    cell_selectboxes()
     if not len(mistakes):
         st.caption(t("evaluate.none_wrong"))
         return
-    shown = slice(0, GALLERY)
-    captions = tuple(t("evaluate.caption", true=int(a), predicted=int(b), percent=f"{100 * c:.0f}")
-                     for a, b, c in zip(mistakes.true[shown], mistakes.predicted[shown], mistakes.confidence[shown]))  # fmt: skip
-    st.image(gallery_png(x_test[mistakes.index[shown]], captions), width="stretch")
-    st.caption(t("evaluate.indices", indices=", ".join(str(int(i)) for i in mistakes.index[shown])))
+    shown = mistakes.take(slice(0, GALLERY))
+    captions, labels = tile_texts(shown)
+    event = clickable.gallery_chart(x_test[shown.index], shown.index, captions, labels, cols=COLS, key=Key.EVAL_GALLERY,
+                                    on_select=open_digit)  # fmt: skip
+    state.put(Key.EVAL_GALLERY_SEEN, clickable.selected(event["selection"].get(clickable.DIGIT), clickable.DIGIT_FIELDS))
+    st.caption(t("evaluate.gallery_hint", shown=len(shown), total=len(mistakes)))
+    st.caption(t("evaluate.indices", indices=", ".join(str(int(i)) for i in shown.index)))
 
 
-def cell_filter(mistakes: evaluation.Mistakes) -> evaluation.Mistakes:
-    """A cell of the matrix: the true digit and the digit read, or all the mistakes."""
-    c = st.columns(2)
-    true = c[0].selectbox(t("evaluate.true"), ["*", *map(str, range(10))], key="evaluate_true")
-    read = c[1].selectbox(t("evaluate.read"), ["*", *map(str, range(10))], key="evaluate_read")
-    keep = np.ones(len(mistakes), bool)
-    keep &= (mistakes.true == int(true)) if true != "*" else keep
-    keep &= (mistakes.predicted == int(read)) if read != "*" else keep
-    return evaluation.Mistakes(mistakes.index[keep], mistakes.true[keep], mistakes.predicted[keep], mistakes.confidence[keep])
+def show_digit(index: int, x: np.ndarray, label: int, probs: np.ndarray) -> None:
+    """The opened digit: large, its verdict, its ten probabilities (the true label's bar green)."""
+    left, right = st.columns([2, 3], vertical_alignment="center")
+    left.image(pixels(x.reshape(28, 28), 224), width=224)
+    with right:
+        cards.test_result(index, label, int(probs.argmax()))
+    probability_chart(probs, true_label=label, height=220)
+
+
+def opened_digit(x_test: np.ndarray, y_test: np.ndarray, probs: np.ndarray) -> None:
+    """The digit opened from the gallery, in a dialog that closing forgets (its title in the session's language)."""
+    index = state.get(Key.EVAL_OPEN)
+    if index is None or not 0 <= index < len(y_test):
+        return
+    dialog = st.dialog(t("test.caption", index=index), width="medium", on_dismiss=close_digit)
+    dialog(show_digit)(index, x_test[index], int(y_test[index]), probs[index])
+
+
+def per_digit(matrix: np.ndarray) -> None:
+    """Per-digit accuracy as one row, the digits across: short enough to keep the matrix and the mistakes close."""
+    st.markdown(f"#### {t('evaluate.per_digit')}")
+    digits = [str(d) for d in range(10)]
+    frame = pd.DataFrame([100 * evaluation.per_class_accuracy(matrix)], columns=digits, index=[t("evaluate.accuracy")])
+    st.dataframe(frame, column_config={d: st.column_config.NumberColumn(format="%.1f%%") for d in digits})
 
 
 def second_model(model: ModelChoice, probs: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> None:
@@ -60,13 +169,14 @@ def second_model(model: ModelChoice, probs: np.ndarray, x_test: np.ndarray, y_te
     if not others:
         return
     st.markdown(f"#### {t('evaluate.compare')}")
-    other = others[st.selectbox(t("evaluate.compare_with"), list(others), key="evaluate_other")]
-    result = evaluation.compare(probs, test_probabilities(other.cache_id, other.model, x_test), y_test)
+    other = others[st.selectbox(t("evaluate.compare_with"), list(others), key=Key.EVAL_OTHER)]
+    other_probs = test_probabilities(other.cache_id, other.model, x_test)
+    result = evaluation.compare(probs, other_probs, y_test)
     st.markdown(t("evaluate.compared", a=name(model), a_right=result.right_a, b=name(other), b_right=result.right_b,
                   total=result.total, disagree=len(result.disagree)))  # fmt: skip
     shown = result.disagree[:GALLERY]
-    other_probs = test_probabilities(other.cache_id, other.model, x_test)
-    captions = tuple(t("evaluate.disagree", true=int(y_test[i]), a=int(probs[i].argmax()), b=int(other_probs[i].argmax())) for i in shown)
+    captions = tuple(t("evaluate.disagree", true=int(y_test[i]), a=int(probs[i].argmax()), b=int(other_probs[i].argmax()))
+                     for i in shown)  # fmt: skip
     if len(shown):
         st.image(gallery_png(x_test[shown], captions), width="stretch")
 
@@ -78,13 +188,12 @@ def render() -> None:
         return
     x_test, y_test = data.split.x_test, data.split.y_test
     probs = test_probabilities(model.cache_id, model.model, x_test)
-    matrix = evaluation.confusion(probs, y_test)
-    left, right = st.columns([3, 2], gap="large")
-    title = t("evaluate.title", model=name(model), right=int(np.trace(matrix)), total=int(matrix.sum()))
-    left.image(confusion_png(matrix, title, t("evaluate.read"), t("evaluate.true")), width="stretch")
-    per_digit = evaluation.per_class_accuracy(matrix)
-    right.dataframe(pd.DataFrame({t("evaluate.digit"): list(range(10)), t("evaluate.accuracy"): 100 * per_digit}), hide_index=True,
-                    column_config={t("evaluate.accuracy"): st.column_config.NumberColumn(format="%.2f%%")})  # fmt: skip
-    st.markdown(f"#### {t('evaluate.mistakes')}")
-    mistakes_gallery(x_test, cell_filter(evaluation.errors(probs, y_test)))
+    matrix, shown = evaluation.confusion(probs, y_test), shown_cell()
+    left, right = st.columns([5, 4], gap="large")
+    with left:
+        matrix_view(model, matrix, shown)
+    with right:
+        mistakes_gallery(x_test, evaluation.in_cell(evaluation.errors(probs, y_test), *shown))
+    per_digit(matrix)
     second_model(model, probs, x_test, y_test)
+    opened_digit(x_test, y_test, probs)
