@@ -20,6 +20,7 @@ from .augment import AugmentConfig, distort
 from .model import ModelConfig, build_mlp
 
 SCHEDULES = ("constant", "onecycle")
+PRECISIONS = ("float32", "bfloat16")  # of the training step's arithmetic; weights and evaluation stay float32
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class TrainConfig:
     schedule: str = "constant"  # or "onecycle": warm up to `lr`, then anneal (cosine) to ~0
     augment: bool = False  # random affine + elastic distortions of every training batch
     label_smoothing: float = 0.0
+    pen: float = 0.0  # with `augment`: share of digits redrawn along their skeleton with a one-width pen
+    precision: str = "float32"  # "bfloat16": forward and backward under CPU/CUDA autocast
 
     def __post_init__(self) -> None:
         checks = {
@@ -43,6 +46,8 @@ class TrainConfig:
             "weight_decay": self.weight_decay >= 0,
             "schedule": self.schedule in SCHEDULES,
             "label_smoothing": 0 <= self.label_smoothing < 1,
+            "pen": 0 <= self.pen <= 1,
+            "precision": self.precision in PRECISIONS,
         }
         for name, ok in checks.items():
             if not ok:
@@ -120,9 +125,10 @@ class _Step:
 
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.config.augment:
-            xb = distort(xb, AugmentConfig(), self.augment_gen)
-        logits = self.model(xb)  # (B, 10)
-        loss = self.loss_fn(logits, yb)
+            xb = distort(xb, AugmentConfig(pen=self.config.pen), self.augment_gen)
+        with torch.autocast(xb.device.type, torch.bfloat16, enabled=self.config.precision == "bfloat16"):
+            logits = self.model(xb)  # (B, 10)
+            loss = self.loss_fn(logits, yb)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
