@@ -1,4 +1,4 @@
-"""Command line: `python -m mnist_core train | evaluate | predict`.
+"""Command line: `python -m mnist_core train | evaluate [--drawings FILE] | predict`.
 
 Every failure ends in one line on stderr and a non-zero exit status, never a traceback.
 """
@@ -14,13 +14,21 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import default_checkpoint_path, load_checkpoint, save_checkpoint
+from .checkpoints import checkpoint_dir, default_checkpoint_path, load_checkpoint, save_checkpoint
 from .data import load_mnist, seed_split
+from .drawings import load_drawings
 from .images import read_image
 from .model import ModelConfig, default_device, predict_proba
-from .preprocess import prepare
+from .preprocess import Problem, prepare
 from .presets import PRESETS
-from .train import Progress, TrainConfig, evaluate, new_model, train
+from .run import run_training
+from .train import Evaluation, Progress, TrainConfig, evaluate
+
+PROBLEMS = {  # the command line's words for preprocess's codes (the app has its own catalogues)
+    Problem.EMPTY: "no ink found",
+    Problem.TOO_SMALL: "too small to read",
+    Problem.SCRIBBLE: "a scribble, not one digit",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,43 +61,51 @@ def _configs(args) -> tuple[ModelConfig, TrainConfig]:
 
 def cmd_train(args) -> int:
     model_config, train_config = _configs(args)
-    out = Path(args.out or f"checkpoints/{args.preset}-seed{train_config.seed}.pt")
+    out = Path(args.out) if args.out else checkpoint_dir() / f"{args.preset}-seed{train_config.seed}.pt"
     device = _device(args.device)
     split = seed_split(load_mnist(data_dir=args.data_dir))
-    model = new_model(model_config, train_config.seed, device).eval()
-    before = evaluate(model, split.x_test, split.y_test, device=device)
-    print(_accuracy_line("Untrained test accuracy", before.correct, before.total), flush=True)
+
+    def stage(name: str, before: Evaluation | None) -> None:
+        if name == "training":
+            print(_accuracy_line("Untrained test accuracy", before.correct, before.total), flush=True)
 
     def report(p: Progress) -> None:
         if p.batch == p.batches:
             print(f"Epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, train accuracy {100 * p.accuracy:.2f}%", flush=True)
 
-    history = train(model, split.x_train, split.y_train, train_config, device=device, on_progress=report)
-    after = evaluate(model, split.x_test, split.y_test, device=device)
-    print(_accuracy_line("Test accuracy", after.correct, after.total))
-    metrics = {
-        "accuracy": after.accuracy, "correct": after.correct, "total": after.total,
-        "untrained_accuracy": before.accuracy, "train_seconds": round(history.train_seconds, 2),
-        "per_class_correct": list(after.per_class_correct), "per_class_total": list(after.per_class_total),
-    }  # fmt: skip
+    result = run_training(model_config, train_config, split, device=device, on_stage=stage, on_progress=report)
+    print(_accuracy_line("Test accuracy", result.after.correct, result.after.total))
+    metrics = result.metrics()
     command = "python -m mnist_core " + shlex.join(args.argv)
-    save_checkpoint(out, model, model_config=model_config, train_config=train_config, metrics=metrics, command=command)
-    print(f"Saved {out} (training loop {history.train_seconds:.1f} s)")
+    save_checkpoint(out, result.model, model_config=model_config, train_config=train_config, metrics=metrics, command=command)
+    print(f"Saved {out} (training loop {result.train_seconds:.1f} s)")
     if args.json:
         keys = ("untrained_accuracy", "accuracy", "correct", "total", "train_seconds")
         print(json.dumps({k: metrics[k] for k in keys} | {"checkpoint": str(out)}))
     return 0
 
 
+def _evaluation_data(args):
+    """(x, y, label): the seed split's test part, or the drawings of `--drawings FILE`."""
+    if not args.drawings:
+        split = seed_split(load_mnist(data_dir=args.data_dir))
+        return split.x_test, split.y_test, "Test accuracy"
+    x, y = load_drawings(args.drawings)
+    if not len(y):
+        raise ValueError(f"{args.drawings} holds no drawings")
+    return x, y, "Drawings accuracy"
+
+
 def cmd_evaluate(args) -> int:
     path = Path(args.checkpoint) if args.checkpoint else default_checkpoint_path()
     checkpoint = load_checkpoint(path, device=_device(args.device))
-    split = seed_split(load_mnist(data_dir=args.data_dir))
-    result = evaluate(checkpoint.model, split.x_test, split.y_test, device=_device(args.device))
+    x, y, label = _evaluation_data(args)
+    result = evaluate(checkpoint.model, x, y, device=_device(args.device))
     print(f"Checkpoint: {path}")
-    print(_accuracy_line("Test accuracy", result.correct, result.total))
+    print(_accuracy_line(label, result.correct, result.total))
     if args.json:
-        print(json.dumps({"accuracy": result.accuracy, "correct": result.correct, "total": result.total, "checkpoint": str(path)}))
+        print(json.dumps({"accuracy": result.accuracy, "correct": result.correct, "total": result.total, "checkpoint": str(path)}
+                         | ({"drawings": str(args.drawings)} if args.drawings else {})))  # fmt: skip
     return 0
 
 
@@ -101,7 +117,7 @@ def cmd_predict(args) -> int:
         try:
             prepared = prepare(read_image(image))
             if prepared.empty:
-                raise ValueError(f"{image}: nothing to classify ({prepared.problem})")
+                raise ValueError(f"{image}: nothing to classify ({PROBLEMS[prepared.problem]})")
         except ValueError as e:
             print(f"error: {e}", file=sys.stderr)
             failures += 1
@@ -120,7 +136,7 @@ def _train_parser(sub) -> None:
     p.add_argument("--hidden", type=int, nargs="+", metavar="N")
     p.add_argument("--dropout", type=float)
     p.add_argument("--seed", type=int)
-    p.add_argument("--out", help="checkpoint path (default checkpoints/PRESET-seedSEED.pt)")
+    p.add_argument("--out", help="checkpoint path (default: PRESET-seedSEED.pt in $MNIST_CHECKPOINT_DIR or checkpoints/)")
     p.set_defaults(func=cmd_train)
 
 
@@ -128,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m mnist_core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _train_parser(sub)
-    e = sub.add_parser("evaluate", help="test accuracy of a checkpoint on the seed split")
+    e = sub.add_parser("evaluate", help="test accuracy of a checkpoint on the seed split, or on exported drawings")
     e.add_argument("--checkpoint", help="default: the app's default checkpoint")
+    e.add_argument("--drawings", metavar="FILE", help="a room's exported drawings (.npz) instead of the test split")
     e.set_defaults(func=cmd_evaluate)
     for p in (sub.choices["train"], e):
         p.add_argument("--data-dir", help="folder of MNIST IDX files (default $MNIST_DATA_DIR, else OpenML)")

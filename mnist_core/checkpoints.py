@@ -25,10 +25,15 @@ from .model import ModelConfig, build_mlp
 from .train import TrainConfig
 
 FORMAT = "mnist_core.checkpoint/1"
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"  # the shipped ones
+CHECKPOINT_DIR_ENV = "MNIST_CHECKPOINT_DIR"
 DEFAULT_NAME = "best_mlp"
 FALLBACK_NAME = "tutorial"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+SHIPPED = (DEFAULT_NAME, FALLBACK_NAME)
+DEFAULT_FILE = "default.txt"  # in the checkpoint folder: the name of the checkpoint to start on
+# Letters of any script (모델1), digits, spaces, '_', '-', '.'; starting with a letter or digit, at most
+# 40: a plain file stem on every system, never a path (no separators, no '..').
+_NAME = re.compile(r"[^\W_][\w .-]{0,39}")
 
 
 class CheckpointError(ValueError):
@@ -52,14 +57,19 @@ class Checkpoint:
 
 
 def check_name(name: str) -> str:
-    """A checkpoint name is a plain file stem: letters, digits, `_`, `-`, `.`; no `/` and no `..`."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
-        raise ValueError(f"invalid checkpoint name {name!r}: use letters, digits, '_', '-' or '.' (max 64)")
+    """A checkpoint name is a plain file stem: letters (any script), digits, spaces, `_`, `-`, `.`."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name or name[-1] in " .":
+        raise ValueError(f"invalid checkpoint name {name!r}: use letters, digits, spaces, '_', '-' or '.' (max 40)")
     return name
 
 
-def path_for(name: str, folder: str | os.PathLike = CHECKPOINT_DIR) -> Path:
-    return Path(folder) / f"{check_name(name)}.pt"
+def checkpoint_dir() -> Path:
+    """The checkpoint folder the command line and the app share: $MNIST_CHECKPOINT_DIR, else the shipped one."""
+    return Path(os.environ.get(CHECKPOINT_DIR_ENV) or CHECKPOINT_DIR)
+
+
+def path_for(name: str, folder: str | os.PathLike | None = None) -> Path:
+    return Path(folder or checkpoint_dir()) / f"{check_name(name)}.pt"
 
 
 def _plain(value):
@@ -80,6 +90,7 @@ def save_checkpoint(
     metrics: dict,
     split: str = "seed split: train_test_split(test_size=1/7, random_state=0)",
     command: str = "",
+    owner: str = "",
 ) -> Path:
     """Write the checkpoint atomically and return its path."""
     path = Path(path)
@@ -92,13 +103,20 @@ def save_checkpoint(
         "metrics": _plain(dict(metrics)),
         "split": split,
         "command": command,
+        "owner": owner,  # who saved it from the app (a session's nickname), else ""
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
     }
+    _write_atomic(path, lambda f: torch.save(payload, f))
+    return path
+
+
+def _write_atomic(path: Path, content) -> None:
+    """Write bytes, or call content(file), into a temporary file beside `path`, then rename it over."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
+            f.write(content) if isinstance(content, bytes) else content(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is for everyone to read
@@ -106,7 +124,6 @@ def save_checkpoint(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def _first_line(error: BaseException) -> str:
@@ -175,14 +192,14 @@ def load_checkpoint(path: str | os.PathLike, *, device: torch.device | str = "cp
     _check_weights(path, payload.get("state_dict"), model_config)
     model = build_mlp(model_config)
     model.load_state_dict(payload["state_dict"], strict=True)
-    meta = {k: payload.get(k) for k in ("split", "created", "library_version", "command")}
+    meta = {k: payload.get(k) for k in ("split", "created", "library_version", "command", "owner")}
     return Checkpoint(path, model.to(device).eval(), model_config, train_config, metrics, meta)
 
 
-def list_checkpoints(folder: str | os.PathLike = CHECKPOINT_DIR) -> tuple[list[Checkpoint], list[str]]:
+def list_checkpoints(folder: str | os.PathLike | None = None) -> tuple[list[Checkpoint], list[str]]:
     """Every loadable `*.pt` in `folder`, best accuracy first, and one error line per unloadable file."""
     found, errors = [], []
-    for path in sorted(Path(folder).glob("*.pt")):
+    for path in sorted(Path(folder or checkpoint_dir()).glob("*.pt")):
         try:
             found.append(load_checkpoint(path))
         except CheckpointError as e:
@@ -191,7 +208,30 @@ def list_checkpoints(folder: str | os.PathLike = CHECKPOINT_DIR) -> tuple[list[C
     return found, errors
 
 
-def default_checkpoint_path(folder: str | os.PathLike = CHECKPOINT_DIR) -> Path:
-    """The shipped best MLP, else the tutorial checkpoint."""
-    best = Path(folder) / f"{DEFAULT_NAME}.pt"
-    return best if best.is_file() else Path(folder) / f"{FALLBACK_NAME}.pt"
+def default_checkpoint_path(folder: str | os.PathLike | None = None) -> Path:
+    """The best MLP, else the tutorial checkpoint, in `folder` (default: `checkpoint_dir()`)."""
+    folder = Path(folder or checkpoint_dir())
+    try:
+        chosen = check_name((folder / DEFAULT_FILE).read_text(encoding="utf-8").strip())
+        if (folder / f"{chosen}.pt").is_file():
+            return folder / f"{chosen}.pt"
+    except (OSError, ValueError):  # none chosen, or a choice that is not a name
+        pass
+    best = folder / f"{DEFAULT_NAME}.pt"
+    return best if best.is_file() else folder / f"{FALLBACK_NAME}.pt"
+
+
+def set_default_checkpoint(name: str, folder: str | os.PathLike | None = None) -> Path:
+    """Make `name` the checkpoint new sessions (and `evaluate` without --checkpoint) start on."""
+    folder = Path(folder or checkpoint_dir())
+    if not path_for(name, folder).is_file():
+        raise CheckpointError(f"checkpoint {name!r} does not exist")
+    _write_atomic(folder / DEFAULT_FILE, name.encode("utf-8"))
+    return folder / DEFAULT_FILE
+
+
+def delete_checkpoint(name: str, folder: str | os.PathLike | None = None) -> None:
+    """Remove a saved checkpoint; the shipped ones stay (the lesson needs them)."""
+    if name in SHIPPED:
+        raise ValueError(f"{name} is shipped with the app and cannot be deleted")
+    path_for(name, folder).unlink()

@@ -32,7 +32,15 @@ OPENML_HINT = (
 
 
 class DataError(ValueError):
-    """The data could not be had; the message is one line that says what to do."""
+    """The data could not be had; the message is one line that says what to do.
+
+    `code` says which way, for an interface to put into its own words: "offline" (OpenML cannot be
+    reached), "missing" (no such folder or file), "unreadable" (a file that is not what it should be).
+    """
+
+    def __init__(self, message: str, code: str = "unreadable"):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,8 @@ class Mnist:
 
     images: np.ndarray
     labels: np.ndarray
-    source: str
+    source: str  # in words, for logs and the command line
+    kind: str = ""  # "openml" or "idx": for an interface to describe the source in its own words
 
 
 @dataclass(frozen=True)
@@ -80,14 +89,14 @@ def _find(folder: Path, stem: str) -> Path:
     for name in (stem, stem + ".gz"):
         if (folder / name).is_file():
             return folder / name
-    raise DataError(f"{folder} has no {stem} (nor {stem}.gz)")
+    raise DataError(f"{folder} has no {stem} (nor {stem}.gz)", "missing")
 
 
 def load_idx_folder(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read the four IDX files of `folder`: training rows, then test rows, as OpenML orders them."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"MNIST folder {folder} does not exist")
+        raise DataError(f"MNIST folder {folder} does not exist", "missing")
     parts = []
     for images_stem, labels_stem in (IDX_FILES[:2], IDX_FILES[2:]):
         images = read_idx(_find(folder, images_stem), magic=IMAGE_MAGIC)
@@ -112,7 +121,7 @@ def fetch_openml_mnist(*, data_home: str | os.PathLike | None = None) -> tuple[n
         )
     except (URLError, OSError) as e:
         reason = getattr(e, "reason", e)
-        raise DataError(f"OpenML cannot be reached ({reason}); {OPENML_HINT}") from None
+        raise DataError(f"OpenML cannot be reached ({reason}); {OPENML_HINT}", "offline") from None
     # OpenML serves the labels as the strings '0'..'9' and the pixels as floats 0.0..255.0.
     return bunch.data.astype(np.uint8), bunch.target.astype(np.int8).astype(np.int64)
 
@@ -166,7 +175,7 @@ def load_mnist(
     """Load all of MNIST from `data_dir` (else $MNIST_DATA_DIR) or, with neither, from OpenML."""
     folder = resolve_data_dir(data_dir)
     if folder is not None and not folder.is_dir():
-        raise DataError(f"MNIST folder {folder} does not exist")
+        raise DataError(f"MNIST folder {folder} does not exist", "missing")
     source = "OpenML mnist_784 (version 1)" if folder is None else f"IDX files in {folder}"
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     cache = cache / _cache_key(folder)
@@ -177,7 +186,19 @@ def load_mnist(
             raise DataError(f"{source} holds {len(arrays[0])} rows, expected {N_ROWS}")
         if use_cache:
             _save_cached(cache, *arrays)
-    return Mnist(images=arrays[0], labels=arrays[1], source=source)
+    return Mnist(images=arrays[0], labels=arrays[1], source=source, kind="openml" if folder is None else "idx")
+
+
+def split_rows(n: int, *, test_size: float = 1 / 7, random_state: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of the n go to training and which to test, in `seed_split`'s order.
+
+    `train_test_split` shuffles by position alone, so splitting the row numbers gives the permutation
+    it applies to the pixels: `test_rows[i]` is the data set row of test image i.
+    """
+    from sklearn.model_selection import train_test_split
+
+    train_rows, test_rows = train_test_split(np.arange(n), test_size=test_size, random_state=random_state)
+    return train_rows, test_rows
 
 
 def seed_split(mnist: Mnist, *, test_size: float = 1 / 7, random_state: int = 0) -> Split:

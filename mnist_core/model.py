@@ -11,6 +11,14 @@ from torch import nn
 N_INPUTS, N_CLASSES = 28 * 28, 10
 
 
+class ConfigError(ValueError):
+    """A configuration value out of range. `field` names it, so a user interface can say it in its words."""
+
+    def __init__(self, field: str, value, message: str | None = None):
+        super().__init__(message or f"invalid {field}: {value!r}")
+        self.field, self.value = field, value
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """The architecture. `hidden=(100, 100)` and `dropout=0` is exactly the tutorial's network."""
@@ -21,9 +29,9 @@ class ModelConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if not self.hidden or any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be positive integers, got {list(self.hidden)}")
+            raise ConfigError("hidden", list(self.hidden), f"hidden sizes must be positive integers, got {list(self.hidden)}")
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+            raise ConfigError("dropout", self.dropout, f"dropout must be in [0, 1), got {self.dropout}")
 
 
 def build_mlp(config: ModelConfig = ModelConfig()) -> nn.Sequential:

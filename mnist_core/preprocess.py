@@ -8,6 +8,7 @@ placed in a 28x28 field with their centre of mass at the centre. Doing the same 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 from PIL import Image
@@ -19,18 +20,26 @@ MAX_FILL = 0.75  # the inkiest MNIST digits fill about 60% of their 20x20 box: m
 BOX, FIELD = 20, 28
 
 
+class Problem(str, Enum):
+    """Why a picture has nothing to classify: a code for the caller to put into words."""
+
+    EMPTY = "empty"  # nothing drawn yet
+    TOO_SMALL = "too_small"  # a dot: the digit must be drawn larger
+    SCRIBBLE = "scribble"  # ink over most of the box: not one digit
+
+
 @dataclass(frozen=True)
 class Prepared:
     """The stages of preprocessing, each float32 in [0, 1] with 1 = ink.
 
     `ink` is the whole input as an ink map, `crop` the digit's bounding box, `digit` the 28x28 model
-    input. `problem` says why there is nothing to classify ("empty", a dot, a scribble), else None.
+    input. `problem` says why there is nothing to classify (a `Problem`), else None.
     """
 
     ink: np.ndarray
     crop: np.ndarray
     digit: np.ndarray
-    problem: str | None = None
+    problem: Problem | None = None
 
     @property
     def empty(self) -> bool:
@@ -96,7 +105,7 @@ def _centre_by_mass(patch: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rejected(ink: np.ndarray, crop: np.ndarray, problem: str) -> Prepared:
+def _rejected(ink: np.ndarray, crop: np.ndarray, problem: Problem) -> Prepared:
     return Prepared(ink, crop, np.zeros((FIELD, FIELD), np.float32), problem)
 
 
@@ -108,13 +117,13 @@ def prepare(image: np.ndarray, polarity: str = "auto") -> Prepared:
     ink = to_ink(image, polarity)
     strong = ink >= INK_THRESHOLD * max(float(ink.max()), 1e-6)
     if ink.max() < INK_THRESHOLD or strong.sum() < MIN_INK_PIXELS:
-        return _rejected(ink, np.zeros((1, 1), np.float32), "nothing drawn yet")
+        return _rejected(ink, np.zeros((1, 1), np.float32), Problem.EMPTY)
     rows, cols = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     if max(crop.shape) < MIN_EXTENT * max(ink.shape):
-        return _rejected(ink, crop, "too small to read: draw the digit larger")
+        return _rejected(ink, crop, Problem.TOO_SMALL)
     patch = _fit_box(crop)
     patch = patch / max(float(patch.max()), 1e-6)  # full-strength strokes, as in MNIST
     if patch.sum() > MAX_FILL * BOX * BOX:
-        return _rejected(ink, crop, "that is a scribble, not a digit: clear and draw one digit")
+        return _rejected(ink, crop, Problem.SCRIBBLE)
     return Prepared(ink, crop, _centre_by_mass(patch))

@@ -1,7 +1,10 @@
-"""Shared by the browser tests: `streamlit run app.py` on a free port, Chromium, mouse strokes.
+"""Shared by the browser tests: `streamlit run app.py` on a free port, Chromium, strokes and taps.
 
-Needs MNIST_DATA_DIR (the four IDX files) and /usr/bin/chromium; without them a test is skipped on
-a developer's machine and fails in CI (CI=true), where their absence is a broken setup.
+The browser: $MNIST_CHROMIUM if set, else Playwright's own Chromium where `playwright install
+chromium` put one, else Debian's /usr/bin/chromium. The data: $MNIST_DATA_DIR, else OpenML (the
+server downloads it once). Without a browser a test is skipped on a developer's machine and fails in
+CI (CI=true), where its absence is a broken setup. Screenshots go to docs/screenshots/ only when
+MNIST_SCREENSHOTS=1 (they are the README's); otherwise to the test's temporary folder.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, need
+from conftest import REPO, need, on_ci
 
-CHROMIUM = "/usr/bin/chromium"
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,8 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = REPO / "docs" / "screenshots"
-VIEWPORT = {"width": 1400, "height": 1100}
+README_SCREENSHOTS = REPO / "docs" / "screenshots"
+VIEWPORT = {"width": 1400, "height": 1000}
 STARTUP_S = 90
 
 
@@ -55,14 +58,19 @@ def wait_for_health(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def streamlit_server(log: Path):
-    """`streamlit run app.py` on a free port, with the real data and the shipped checkpoints; yields its URL."""
+def streamlit_server(log: Path, **settings: str):
+    """`streamlit run app.py` on a free port, with the real data and the shipped checkpoints; yields its URL.
+
+    `settings` are environment variables for the server; the room is always a file beside the log."""
     data_dir = os.environ.get("MNIST_DATA_DIR", "")
-    need(bool(data_dir) and Path(data_dir).is_dir(), f"MNIST_DATA_DIR={data_dir!r} is not a folder of MNIST IDX files")
-    need(Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing (apt-get install chromium)")
+    need(not data_dir or Path(data_dir).is_dir(), f"MNIST_DATA_DIR={data_dir!r} is not a folder of MNIST IDX files")
+    need(not on_ci() or bool(data_dir), "CI sets MNIST_DATA_DIR: CI cannot reach OpenML")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MNIST_CHECKPOINT_DIR"}  # the shipped checkpoints
-    env["MNIST_DATA_DIR"] = str(Path(data_dir).resolve())
+    if data_dir:
+        env["MNIST_DATA_DIR"] = str(Path(data_dir).resolve())
+    env["MNIST_ROOM_DB"] = str(log.parent / "room.sqlite3")  # never the default in the home directory
+    env.update(settings)
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
@@ -81,13 +89,23 @@ def streamlit_server(log: Path):
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 
+def chromium_path(playwright) -> str | None:
+    """The browser to drive: None means Playwright's own (installed by `playwright install chromium`)."""
+    if os.environ.get("MNIST_CHROMIUM"):
+        return os.environ["MNIST_CHROMIUM"]
+    if Path(playwright.chromium.executable_path).is_file():
+        return None
+    need(Path(DEBIAN_CHROMIUM).is_file(), "no Chromium: `playwright install chromium`, or apt-get install chromium")
+    return DEBIAN_CHROMIUM
+
+
 @contextmanager
 def chromium():
-    """Headless Debian Chromium driven by Playwright (its own browser downloads fail here)."""
+    """Headless Chromium driven by Playwright."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=chromium_path(p), args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser
         finally:
@@ -107,15 +125,32 @@ def settle(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, "an exception reached the page"
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, folder: Path) -> Path:
+    """A screenshot: into docs/screenshots/ with MNIST_SCREENSHOTS=1 (the README's), else into `folder`."""
     settle(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png")
+    target = README_SCREENSHOTS if os.environ.get("MNIST_SCREENSHOTS") == "1" else folder
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=target / f"{name}.png")
+    return target / f"{name}.png"
 
 
-def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name, exact=True).click()
-    page.wait_for_selector('[role="tab"][aria-selected="true"]:has-text("%s")' % name)
+def open_section(page, label: str) -> None:
+    """Click a section in the header's navigation, by its label in the page's language."""
+    page.locator(".st-key-header").get_by_role("radio", name=label, exact=True).click()
+    settle(page)
+
+
+def touch_stroke(page, canvas, points: list[tuple[float, float]]) -> None:
+    """One finger stroke through `points` (fractions of the canvas), as touch events a phone sends."""
+    box = canvas.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    steps = [xy[0]] + [(x0 + (x1 - x0) * k / 10, y0 + (y1 - y0) * k / 10) for (x0, y0), (x1, y1) in zip(xy, xy[1:]) for k in range(1, 11)]
+    cdp = page.context.new_cdp_session(page)
+    kinds = ["touchStart"] + ["touchMove"] * (len(steps) - 1)
+    for kind, (x, y) in zip(kinds, steps):
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
 
 
 def stroke(page, canvas, points: list[tuple[float, float]]) -> None:

@@ -102,12 +102,18 @@ def tiny_data(tiny_mnist, monkeypatch):
 
 @pytest.fixture
 def app_test(checkpoint_dir, monkeypatch):
-    """A factory of fresh AppTest sessions of app.py (run once, on the Draw tab)."""
+    """A factory of fresh AppTest sessions of app.py, run once: `make(lang, **query)` opens the page
+    as a browser would open `app.py?lang=...&section=...`."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.chdir(REPO)
+    if not os.environ.get("MNIST_ROOM_DB"):  # never the default folder in the home directory
+        monkeypatch.setenv("MNIST_ROOM_DB", str(checkpoint_dir.parent / "room.sqlite3"))
 
-    def make():
-        return AppTest.from_file(str(REPO / "app.py"), default_timeout=APP_TIMEOUT).run()
+    def make(lang: str | None = "en", **query):
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=APP_TIMEOUT)
+        at.query_params.update({"lang": lang} if lang else {})
+        at.query_params.update({k: str(v) for k, v in query.items()})
+        return at.run()
 
     return make

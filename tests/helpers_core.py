@@ -1,7 +1,8 @@
 """Shared helpers for the core tests (tests/test_core_*.py): real data, a trained model, drawn digits.
 
-Real MNIST comes from $MNIST_DATA_DIR (CI sets MNIST_DATA_DIR=../shared/data/mnist). Without it a
-real-data test is skipped; under CI=true it fails instead, so CI cannot pass by skipping.
+Real MNIST comes from $MNIST_DATA_DIR when it is set (CI sets MNIST_DATA_DIR=../shared/data/mnist),
+else from OpenML as the tutorial loads it (downloaded once, then scikit-learn's cache). Where neither
+can be had a real-data test is skipped; under CI=true it fails instead, so CI cannot pass by skipping.
 Loaded arrays and the trained tutorial model are cached per process: several tests share them.
 """
 
@@ -21,12 +22,19 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # the tests import mnist_core from the checkout, installed or not
     sys.path.insert(0, str(REPO))
 
-from conftest import need  # noqa: E402
+from conftest import need, on_ci  # noqa: E402
 from mnist_core.data import IDX_FILES  # noqa: E402
 
 
+def real_source() -> str:
+    """$MNIST_DATA_DIR's folder, checked, or "" for OpenML; CI must give the folder (it has no network)."""
+    if os.environ.get("MNIST_DATA_DIR") or on_ci():
+        return str(real_data_dir())
+    return ""
+
+
 def real_data_dir() -> Path:
-    """The folder of the four real MNIST IDX files: skip without it, fail under CI (conftest.need)."""
+    """The folder of the four real MNIST IDX files (for the tests of reading IDX files themselves)."""
     value = os.environ.get("MNIST_DATA_DIR", "")
     folder = Path(value).expanduser().resolve()
     missing = [s for s in IDX_FILES if not (folder / s).is_file() and not (folder / f"{s}.gz").is_file()]
@@ -38,15 +46,18 @@ def real_data_dir() -> Path:
 
 @functools.cache
 def _load_real(folder: str):
-    from mnist_core.data import load_mnist, seed_split
+    from mnist_core.data import DataError, load_mnist, seed_split
 
-    mnist = load_mnist(data_dir=folder, use_cache=False)  # no cache: tests must not write to ~/.cache
+    try:  # no parsed-array cache: tests must not write to ~/.cache (OpenML's download has its own)
+        mnist = load_mnist(data_dir=folder or None, use_cache=False)
+    except DataError as e:
+        need(False, f"real MNIST data is required: {e}")
     return mnist, seed_split(mnist)
 
 
 def real_mnist():
     """(Mnist, Split) of the real data, loaded once per process."""
-    return _load_real(str(real_data_dir()))
+    return _load_real(real_source())
 
 
 @functools.cache
@@ -54,15 +65,12 @@ def _train_tutorial(folder: str):
     import torch
 
     from mnist_core.model import ModelConfig
-    from mnist_core.train import TrainConfig, evaluate, new_model, train
+    from mnist_core.run import run_training
+    from mnist_core.train import TrainConfig
 
     _, split = _load_real(folder)
-    device = torch.device("cpu")
-    model = new_model(ModelConfig(), 0, device).eval()
-    before = evaluate(model, split.x_test, split.y_test, device=device)
-    history = train(model, split.x_train, split.y_train, TrainConfig(), device=device)
-    after = evaluate(model, split.x_test, split.y_test, device=device)
-    return model, before, after, history
+    result = run_training(ModelConfig(), TrainConfig(), split, device=torch.device("cpu"))
+    return result.model, result.before, result.after, result.history
 
 
 def tutorial_model():
@@ -70,7 +78,7 @@ def tutorial_model():
 
     Returns (model, evaluation before training, evaluation after, history).
     """
-    return _train_tutorial(str(real_data_dir()))
+    return _train_tutorial(real_source())
 
 
 # A "7" with a bar: strokes in unit coordinates of the digit's box (x, y in [0, 1]).

@@ -21,10 +21,12 @@ from mnist_core.checkpoints import (
     CheckpointError,
     check_name,
     default_checkpoint_path,
+    delete_checkpoint,
     list_checkpoints,
     load_checkpoint,
     path_for,
     save_checkpoint,
+    set_default_checkpoint,
 )
 from mnist_core.model import ModelConfig, build_mlp
 from mnist_core.train import TrainConfig, new_model
@@ -263,18 +265,50 @@ def test_save_replaces_an_existing_checkpoint(tmp_path):
 # -------------------------------------------------------------------------------------------- names
 
 
-@pytest.mark.parametrize("name", ["a/b", "..", "../x", "", "/etc/passwd", "a\\b", ".hidden", "a..b", "x" * 65,
-                                  "abc\n", "a b", "名前"])  # fmt: skip
+@pytest.mark.parametrize("name", ["a/b", "..", "../x", "", "/etc/passwd", "a\\b", ".hidden", "a..b", "x" * 41,
+                                  "abc\n", " a", "a ", "a.", "_a", "a\tb", "모델/1", "a\x00b"])  # fmt: skip
 def test_check_name_refuses(name):
     with pytest.raises(ValueError) as exc:
         check_name(name)
     assert "\n" not in str(exc.value).replace(repr(name), "")
 
 
-@pytest.mark.parametrize("name", ["my-model_1", "best_mlp", "tutorial", "v1.2", "x" * 64])
+@pytest.mark.parametrize("name", ["my-model_1", "best_mlp", "tutorial", "v1.2", "x" * 40, "모델1", "민수 3 epoch", "名前"])
 def test_check_name_accepts(name, tmp_path):
     assert check_name(name) == name
     assert path_for(name, tmp_path) == tmp_path / f"{name}.pt"
+
+
+def test_default_checkpoint_can_be_chosen_and_falls_back(tmp_path):
+    for name in ("tutorial", "best_mlp", "모델1"):
+        save(tmp_path / f"{name}.pt")
+    assert default_checkpoint_path(tmp_path).stem == "best_mlp"
+    set_default_checkpoint("모델1", tmp_path)
+    assert default_checkpoint_path(tmp_path).stem == "모델1"
+    (tmp_path / "모델1.pt").unlink()  # the chosen one is gone: back to the best MLP
+    assert default_checkpoint_path(tmp_path).stem == "best_mlp"
+    with pytest.raises(CheckpointError):
+        set_default_checkpoint("nothing", tmp_path)
+    (tmp_path / "default.txt").write_text("../../etc/passwd")
+    assert default_checkpoint_path(tmp_path).stem == "best_mlp"
+
+
+def test_delete_removes_saved_checkpoints_never_the_shipped_ones(tmp_path):
+    for name in ("tutorial", "mine"):
+        save(tmp_path / f"{name}.pt")
+    delete_checkpoint("mine", tmp_path)
+    assert not (tmp_path / "mine.pt").exists()
+    with pytest.raises(ValueError):
+        delete_checkpoint("tutorial", tmp_path)
+    with pytest.raises(ValueError):
+        delete_checkpoint("../tutorial", tmp_path)
+    assert (tmp_path / "tutorial.pt").is_file()
+
+
+def test_the_owner_is_recorded(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pt", build_mlp(ModelConfig(hidden=(4,))), model_config=ModelConfig(hidden=(4,)),
+                           train_config=TrainConfig(), metrics={}, owner="K3F")  # fmt: skip
+    assert load_checkpoint(path).meta["owner"] == "K3F"
 
 
 def test_path_for_refuses_escaping_names(tmp_path):
@@ -318,3 +352,15 @@ def test_shipped_tutorial_checkpoint():
     assert loaded.model_config == ModelConfig() and loaded.train_config == TrainConfig()
     assert re.match(r"python -m mnist_core train\b", loaded.meta["command"])
     assert loaded.metrics["accuracy"] >= 0.96 and loaded.metrics["total"] == 10_000
+
+
+def test_shipped_checkpoints_reproduce_their_recorded_accuracy():
+    """Not the recorded numbers alone: each shipped file, evaluated now on the seed split, gives them."""
+    from helpers_core import real_mnist
+    from mnist_core.train import evaluate
+
+    _, split = real_mnist()
+    for path in sorted((REPO / "checkpoints").glob("*.pt")):
+        loaded = load_checkpoint(path)
+        result = evaluate(loaded.model, split.x_test, split.y_test, device=torch.device("cpu"))
+        assert (result.correct, result.total) == (loaded.metrics["correct"], loaded.metrics["total"]), path.name

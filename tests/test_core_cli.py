@@ -16,7 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers_core import REPO, crafted_png, draw_digit, real_data_dir, real_mnist
+from helpers_core import REPO, crafted_png, draw_digit, real_mnist, real_source
 from mnist_core.__main__ import main
 from mnist_core.checkpoints import default_checkpoint_path, load_checkpoint, save_checkpoint
 from mnist_core.model import ModelConfig
@@ -117,9 +117,10 @@ def test_unavailable_device(command, capsys, tmp_path, tiny_checkpoint):
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
     extra = ["--checkpoint", tiny_checkpoint] if command == "evaluate" else ["--out", tmp_path / "x.pt"]
-    for device in ("cuda", "tpu9"):
+    for device, word in (("cuda", "CUDA is not available"), ("tpu9", "tpu9")):
         code, _, err = run_main([command, "--device", device, "--data-dir", tmp_path / "nodata", *extra], capsys)
-        assert_one_line_error(code, err)
+        line = assert_one_line_error(code, err, word)
+        assert "nodata" not in line  # the device is refused before any data is looked for
 
 
 # ---------------------------------------------------------------------------------- bad checkpoints
@@ -275,9 +276,10 @@ def test_code_carrying_checkpoint_as_a_process(tmp_path, protocol):
 
 
 def test_train_evaluate_predict_on_real_data(tmp_path):
-    folder = real_data_dir()
+    source = real_source()
+    data = ["--data-dir", source] if source else []  # none: OpenML, as the tutorial loads it
     out = tmp_path / "x.pt"
-    done = run_cli("train", "--data-dir", folder, "--epochs", "1", "--json", "--out", out)
+    done = run_cli("train", *data, "--epochs", "1", "--json", "--out", out)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stdout.strip().splitlines()
@@ -297,10 +299,10 @@ def test_train_evaluate_predict_on_real_data(tmp_path):
     assert result["train_seconds"] > 0 and result["checkpoint"] == str(out) and out.is_file()
 
     checkpoint = load_checkpoint(out)
-    assert checkpoint.meta["command"] == f"python -m mnist_core train --data-dir {folder} --epochs 1 --json --out {out}"
+    assert checkpoint.meta["command"] == " ".join(["python -m mnist_core train", *data, f"--epochs 1 --json --out {out}"])
     assert checkpoint.train_config.epochs == 1 and checkpoint.metrics["accuracy"] == result["accuracy"]
 
-    done = run_cli("evaluate", "--checkpoint", out, "--data-dir", folder, "--json")
+    done = run_cli("evaluate", "--checkpoint", out, *data, "--json")
     assert done.returncode == 0, done.stderr
     evaluation = json.loads(done.stdout.strip().splitlines()[-1])
     expected = {"accuracy": result["accuracy"], "correct": result["correct"], "total": 10_000, "checkpoint": str(out)}
@@ -322,12 +324,32 @@ def test_train_evaluate_predict_on_real_data(tmp_path):
 
 def test_evaluate_default_checkpoint_matches_its_metrics(capsys):
     """Without --checkpoint, evaluate uses the shipped default; its recorded accuracy is reproduced."""
-    folder = real_data_dir()
+    source = real_source()
     path = default_checkpoint_path()
     if not path.is_file():
         pytest.skip(f"{path} is not shipped yet")
-    code, out, err = run_main(["evaluate", "--data-dir", folder, "--json"], capsys)
+    code, out, err = run_main(["evaluate", *(["--data-dir", source] if source else []), "--json"], capsys)
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])
     assert result["checkpoint"] == str(path)
     assert result["accuracy"] == load_checkpoint(path).metrics["accuracy"]
+
+
+def test_train_and_evaluate_share_the_checkpoint_folder(capsys, tmp_path, monkeypatch):
+    """$MNIST_CHECKPOINT_DIR (the app's setting too) is where `train` writes and `evaluate` reads."""
+    import mnist_core.__main__ as cli
+    from mnist_core.data import Mnist
+
+    rng = np.random.default_rng(0)
+    tiny = Mnist(rng.integers(0, 256, (700, 784), dtype=np.uint8), rng.integers(0, 10, 700), "tiny")
+    monkeypatch.setattr(cli, "load_mnist", lambda data_dir=None: tiny)
+    monkeypatch.setenv("MNIST_CHECKPOINT_DIR", str(tmp_path / "shared"))
+    monkeypatch.chdir(tmp_path)  # not where the files must go
+    code, out, err = run_main(["train", "--epochs", "1", "--hidden", "8"], capsys)
+    assert code == 0, err
+    written = tmp_path / "shared" / "tutorial-seed0.pt"
+    assert written.is_file() and not (tmp_path / "checkpoints").exists()
+    written.rename(tmp_path / "shared" / "tutorial.pt")
+    code, out, err = run_main(["evaluate"], capsys)
+    assert code == 0, err
+    assert f"Checkpoint: {tmp_path / 'shared' / 'tutorial.pt'}" in out

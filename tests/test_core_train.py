@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers_core import tutorial_model
+from helpers_core import real_mnist, tutorial_model
 from mnist_core.model import ModelConfig, build_mlp, default_device, predict_proba
 from mnist_core.train import TrainConfig, evaluate, new_model, train
 
@@ -83,11 +83,12 @@ def test_tutorial_defaults():
     assert ModelConfig().hidden == (100, 100)
 
 
-def test_predict_proba_rows_are_distributions_and_mode_is_kept():
-    model = build_mlp(ModelConfig()).eval()
+@pytest.mark.parametrize("training", [False, True])
+def test_predict_proba_rows_are_distributions_and_mode_is_kept(training):
+    model = build_mlp(ModelConfig()).train(training)  # shared models: predict_proba never switches modes
     p = predict_proba(model, torch.rand(5, 784))
     assert p.shape == (5, 10) and torch.allclose(p.sum(1), torch.ones(5)) and (p >= 0).all()
-    assert not model.training
+    assert model.training is training
 
 
 # ----------------------------------------------------------------------------------------- training
@@ -188,10 +189,41 @@ def test_evaluate_counts_per_class():
 # ---------------------------------------------------------------------------------------- real data
 
 
-def test_tutorial_reaches_96_percent_on_the_real_data():
-    """The tutorial's defaults (TrainConfig(), seed 0) on the real seed split."""
+# The tutorial's own loop (DataLoader, autograd, torch.optim.Adam) over seeds 0-19 on the real seed
+# split, measured by bench/bench_train.py (2 threads, torch 2.13.0, AMD EPYC): mean 95.65%, standard
+# deviation 0.42 points, 94.90% to 96.36%. Seed 0 alone is a coin toss: the same code gives 96.15% on
+# the machine that made checkpoints/tutorial.pt and 95.61% on this one. The rule for mnist_core (the
+# issue's, with the tutorial's mean fixed at that measurement): over seeds 0-4 the mean is at most 0.2
+# points below the tutorial's, and no seed is below 95.0%.
+TUTORIAL_MEAN = 0.9565
+MEAN_FLOOR = TUTORIAL_MEAN - 0.002
+SEED_FLOOR = 0.950
+SEEDS = (0, 1, 2, 3, 4)
+
+
+def tutorial_accuracy(seed: int) -> float:
+    """The tutorial preset (TrainConfig(seed=seed)) trained on the real seed split: test accuracy."""
+    if seed == 0:
+        return tutorial_model()[2].accuracy  # trained once per process, shared with other tests
+    _, split = real_mnist()
+    model = new_model(ModelConfig(), seed, CPU)
+    train(model, split.x_train, split.y_train, TrainConfig(seed=seed), device=CPU)
+    return evaluate(model, split.x_test, split.y_test, device=CPU).accuracy
+
+
+def test_tutorial_seed_0_trains_on_the_real_data():
+    """The tutorial's defaults (TrainConfig(), seed 0) on the real seed split: ~10% before, 3 epochs."""
     _, before, after, history = tutorial_model()
     assert before.total == after.total == 10_000
     assert 0.05 <= before.accuracy <= 0.15, f"untrained accuracy {before.accuracy:.2%}"
-    assert after.accuracy >= 0.960, f"tutorial accuracy {after.accuracy:.2%} < 96.0%"
     assert len(history.epochs) == 3 and not history.stopped
+    assert history.epochs[-1]["loss"] < history.epochs[0]["loss"]
+
+
+def test_tutorial_is_as_accurate_as_the_tutorials_loop_over_seeds():
+    """Seeds 0-4 of the tutorial preset on the real data: the mean and every seed above their floors."""
+    accuracies = {seed: tutorial_accuracy(seed) for seed in SEEDS}
+    shown = ", ".join(f"seed {s}: {a:.2%}" for s, a in accuracies.items())
+    mean = sum(accuracies.values()) / len(accuracies)
+    assert mean >= MEAN_FLOOR, f"mean {mean:.2%} < {MEAN_FLOOR:.2%} ({shown})"
+    assert min(accuracies.values()) >= SEED_FLOOR, f"a seed below {SEED_FLOOR:.1%} ({shown})"

@@ -1,0 +1,1 @@
+"""Pieces the sections share: pictures, charts, cards and the drawing canvas."""

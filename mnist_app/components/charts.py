@@ -1,0 +1,76 @@
+"""Charts as plain Vega-Lite specs, large enough to read from the back of a room.
+
+Specs are written out rather than built with Altair: Altair validates its spec on every rerun, which
+costs tens of milliseconds of the GIL that the other sessions and a running training share.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ..i18n import t
+
+PREDICTED, TRUE, OTHER = "#e4572e", "#2e7d32", "#7f8fa6"
+
+
+def probability_chart(probs: np.ndarray, *, true_label: int | None = None, height: int = 260) -> None:
+    """The ten class probabilities (10,) as bars: the prediction in orange, a differing true label in green."""
+    predicted = int(probs.argmax())
+    colours = [PREDICTED if d == predicted else TRUE if d == true_label else OTHER for d in range(10)]
+    frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "p": probs.astype(float), "colour": colours})
+    spec = {
+        "mark": {"type": "bar", "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": {"field": "digit", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0, "labelFontSize": 22}},
+            "y": {"field": "p", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": t("chart.probability"),
+                  "axis": {"format": "%", "labelFontSize": 15, "titleFontSize": 15}},
+            "color": {"field": "colour", "type": "nominal", "scale": None},
+        },
+    }  # fmt: skip
+    st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def line_chart(frame: pd.DataFrame, column: str, *, height: int = 240) -> None:
+    """One training curve (`column`) against the epoch, fractional."""
+    spec = {
+        "mark": {"type": "line"},
+        "height": height,
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": t("chart.epoch"),
+                  "axis": {"labelFontSize": 14, "titleFontSize": 14}},
+            "y": {"field": column, "type": "quantitative", "title": None, "axis": {"labelFontSize": 14}},
+        },
+    }  # fmt: skip
+    st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def bar_counts(counts: np.ndarray, *, height: int = 300) -> None:
+    """Images per digit (10,)."""
+    frame = pd.DataFrame({"digit": [str(d) for d in range(10)], "n": counts.astype(int)})
+    spec = {
+        "mark": {"type": "bar", "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": {"field": "digit", "type": "nominal", "sort": None, "title": t("chart.digit"),
+                  "axis": {"labelAngle": 0, "labelFontSize": 18, "titleFontSize": 15}},
+            "y": {"field": "n", "type": "quantitative", "title": t("chart.images"), "axis": {"labelFontSize": 14, "titleFontSize": 15}},
+        },
+    }  # fmt: skip
+    st.vega_lite_chart(frame, spec, width="stretch")
+
+
+def bars(names: list[str], values: np.ndarray, *, x_title: str, y_title: str, height: int = 160) -> None:
+    """Plain bars, one per name, in the given order (activations, contributions)."""
+    frame = pd.DataFrame({"name": names, "v": np.asarray(values, dtype=float)})
+    spec = {
+        "mark": {"type": "bar", "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": {"field": "name", "type": "nominal", "sort": None, "title": x_title, "axis": {"labelAngle": 0, "labelOverlap": True}},
+            "y": {"field": "v", "type": "quantitative", "title": y_title},
+        },
+    }
+    st.vega_lite_chart(frame, spec, width="stretch")

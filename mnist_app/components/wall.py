@@ -1,0 +1,26 @@
+"""The room's drawings as a wall of thumbnails: the network's answer on each, green when right."""
+
+from __future__ import annotations
+
+import base64
+import html
+
+import streamlit as st
+
+from ..i18n import t
+
+
+def wall(drawings, *, show_ids: bool = False) -> None:
+    """Thumbnails (newest first) with the predicted digit; `data-*` for the browser tests."""
+    if not drawings:
+        st.caption(t("room.empty"))
+        return
+    tiles = []
+    for d in drawings:
+        src = "data:image/png;base64," + base64.b64encode(d.thumbnail).decode()
+        verdict = "right" if d.correct else "wrong"
+        label = html.escape(t("room.tile", predicted=d.predicted, meant=d.label))
+        number = f'<span class="tile-id">#{d.id}</span>' if show_ids else ""
+        tiles.append(f'<figure class="tile {verdict}" data-id="{d.id}" data-predicted="{d.predicted}" data-meant="{d.label}">'
+                     f'<img src="{src}" alt="{label}"><figcaption>{number}{label}</figcaption></figure>')  # fmt: skip
+    st.html(f'<div class="wall">{"".join(tiles)}</div>')

@@ -1,0 +1,88 @@
+"""The page's frame: the URL that holds the view, the header (title, sections, language, presenter
+mode), one-time notices, and the guard that turns a section's unexpected error into one line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import streamlit as st
+
+from . import presenter, state
+from .i18n import LANGUAGES, from_locale, t
+from .models import active_model
+from .state import OWN_MODEL, SECTIONS, Key
+
+logger = logging.getLogger(__name__)
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def read_url() -> None:
+    """Once per session: the view the URL asks for (?lang=ko&section=test&index=2018&model=tutorial&presenter=1)."""
+    if state.get(Key.URL_READ):
+        return
+    query = st.query_params
+    lang = query.get("lang")
+    state.put(Key.LANG, lang if lang in LANGUAGES else from_locale(st.context.locale))
+    if query.get("section") in SECTIONS:
+        state.put(Key.SECTION, query["section"])
+    if (query.get("index") or "").isdigit():
+        state.put(Key.TEST_INDEX, int(query["index"]))
+    if query.get("model"):
+        state.put(Key.ACTIVE, query["model"])  # an unknown name falls back to the default model
+    state.put(Key.PRESENTER, (query.get("presenter") or "").lower() in TRUE_WORDS)
+    if query.get("key"):
+        presenter.unlock(query["key"])  # read once and never written back into the URL
+    state.put(Key.URL_READ, True)
+
+
+def write_url() -> None:
+    """After every run: the URL says what is on screen, so it can be bookmarked."""
+    wanted = {"lang": state.get(Key.LANG), "section": state.get(Key.SECTION)}
+    if wanted["section"] == "test":
+        wanted["index"] = str(state.get(Key.TEST_INDEX))
+    if state.get(Key.ACTIVE) not in (None, OWN_MODEL):
+        wanted["model"] = state.get(Key.ACTIVE)
+    if state.get(Key.PRESENTER):
+        wanted["presenter"] = "1"
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def model_label(choice) -> str:
+    name = t("model.own") if choice.name == OWN_MODEL else choice.name
+    if choice.accuracy is None:
+        return f"{name} · {choice.architecture}"
+    return t("model.label", name=name, architecture=choice.architecture, accuracy=f"{100 * choice.accuracy:.2f}")
+
+
+def header() -> None:
+    # Labels are looked up now, not in format_func: Streamlit may call format_func outside the run.
+    sections = {s: t(f"section.{s}") for s in SECTIONS}
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium", key="header"):
+        st.markdown(f'<div class="app-title" role="heading" aria-level="1">{t("app.title")}</div>', unsafe_allow_html=True)
+        st.segmented_control(
+            t("nav.label"), SECTIONS, key=Key.SECTION, required=True, label_visibility="collapsed", format_func=sections.get,
+        )  # fmt: skip
+        languages = {code: t(f"languages.{code}") for code in LANGUAGES}
+        st.segmented_control(
+            t("nav.language"), LANGUAGES, key=Key.LANG, required=True, label_visibility="collapsed", format_func=languages.get,
+        )  # fmt: skip
+        st.toggle(t("nav.presenter"), key=Key.PRESENTER)
+    model = active_model()
+    with st.container(key="active_model"):
+        st.caption(t("header.active", model=model_label(model)) if model else t("header.no_model"))
+    flash = state.get(Key.FLASH)
+    if flash:
+        state.put(Key.FLASH, None)
+        level, key, values = flash
+        (st.success if level == "success" else st.error)(t(key, **values))
+
+
+def guarded(name: str, render: Callable[[], None]) -> None:
+    """Run one section; an unexpected error becomes one line on the page, its traceback goes to the log."""
+    try:
+        render()
+    except Exception:  # Streamlit's rerun and stop signals are BaseExceptions and pass through
+        logger.exception("section %s failed", name)
+        st.error(t("error.section"))

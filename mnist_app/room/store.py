@@ -1,0 +1,264 @@
+"""The room's database: every participant's labelled drawings, for the presenter's wall and the export.
+
+A real database through SQLAlchemy Core, so the same code runs on SQLite (the default: one file
+outside the repository) and on PostgreSQL (several app servers behind a load balancer, one room).
+SQLite is opened in WAL mode, where readers never wait for the writer; writes take the write lock
+at BEGIN (BEGIN IMMEDIATE) and wait for it up to the timeout instead of failing when a read-then-write
+transaction finds another writer's commit. Every database failure becomes RoomError("unavailable").
+No streamlit here: the page keeps one RoomStore per process (it is thread-safe) and calls its methods.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+import numpy as np
+import sqlalchemy as sa
+from sklearn.metrics import confusion_matrix
+
+from mnist_core.drawings import save_drawings
+from mnist_core.train import Evaluation
+
+from . import schema
+from .records import BAD_LOCATION, FLOOD, N_PIXELS, UNAVAILABLE, Drawing, RoomError, check_entry
+from .schema import drawings
+
+logger = logging.getLogger(__name__)
+
+ROOM_DB_ENV = "MNIST_ROOM_DB"
+TIMEOUT_S = 5.0  # how long a write waits for the lock, or a connection for the server
+FLOOD_PER_MINUTE = 30  # a person drawing flat out manages ~10 a minute; more is a script or a stuck key
+
+
+def default_location() -> Path:
+    return Path.home() / ".local" / "share" / "mnist_mlp_demo" / "room.sqlite3"
+
+
+class Score(NamedTuple):
+    right: int
+    total: int
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)  # stored naive: SQLite has no time zones
+
+
+def _first_line(error: BaseException) -> str:
+    error = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper adds the SQL and a URL to docs
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _sqlite_setup(engine: sa.Engine, timeout_s: float) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # sqlite3 would BEGIN on its own terms; _begin does it instead
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":  # a read-only file keeps its mode; reads still work
+            logger.warning("room database not in WAL mode (%s)", mode)
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("room_write") else "BEGIN")
+
+
+def _engine(location: str, timeout_s: float) -> tuple[sa.Engine, Path | None]:
+    """The engine for a SQLAlchemy URL (has '://') or a file path, and the path (None for a URL)."""
+    path = None if "://" in location else Path(location).expanduser()
+    try:
+        url = sa.make_url(location) if path is None else sa.URL.create("sqlite", database=str(path))
+        options = {"pool_timeout": timeout_s, "pool_pre_ping": url.get_backend_name() != "sqlite"}
+        if url.get_driver_name() == "psycopg2":  # a host that drops packets would otherwise hang for minutes
+            options["connect_args"] = {"connect_timeout": max(1, round(timeout_s))}
+        engine = sa.create_engine(url, **options)
+    except (sa.exc.ArgumentError, ImportError, ValueError) as e:
+        raise RoomError(BAD_LOCATION, f"{location.split('@')[-1]}: {_first_line(e)}") from None
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine, timeout_s)
+    return engine, path
+
+
+def open_store(location: str | None = None, *, timeout_s: float = TIMEOUT_S,
+               flood_per_minute: int = FLOOD_PER_MINUTE) -> RoomStore:  # fmt: skip
+    """The room at `location`: a SQLAlchemy URL (e.g. postgresql+psycopg2://user@host/db) or a SQLite
+    file path; None means $MNIST_ROOM_DB, else ~/.local/share/mnist_mlp_demo/room.sqlite3.
+
+    Nothing is connected yet: the first call creates the schema, and a database that is down now
+    raises RoomError("unavailable") from each call until it is back. RoomError("bad_location") here.
+    """
+    location = location or os.environ.get(ROOM_DB_ENV) or str(default_location())
+    engine, path = _engine(location, timeout_s)
+    return RoomStore(engine, path=path, flood_per_minute=flood_per_minute, timeout_s=timeout_s)
+
+
+class RoomStore:
+    """The room's drawings. Thread-safe; every method raises RoomError (see records.CODES)."""
+
+    def __init__(self, engine: sa.Engine, *, path: Path | None, flood_per_minute: int, timeout_s: float):
+        self.engine, self.path, self.flood_per_minute = engine, path, flood_per_minute
+        self.where = engine.url.render_as_string(hide_password=True)  # for logs
+        self._ready = False
+        self._ready_lock = threading.Lock()
+        # SQLite has one writer at a time. Threads of this process queue here; left to SQLite's busy
+        # handler (sleeps of up to 100 ms, retried) the slowest of 300 adds by 30 threads took 1.2-1.9 s,
+        # queued here 0.2 s (busy_timeout still serves other processes on the same file).
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._timeout_s = timeout_s
+
+    # ------------------------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Any failure of the database (or of its folder) -> RoomError("unavailable"), one line."""
+        try:
+            yield
+        except (sa.exc.SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error, OSError) as e:
+            logger.warning("room database %s unavailable: %s", self.where, _first_line(e))
+            raise RoomError(UNAVAILABLE, f"{self.where}: {_first_line(e)}") from None
+
+    def _ensure(self) -> None:
+        """Create the schema on first use (once per process); two servers starting together may race."""
+        with self._ready_lock:
+            if self._ready:
+                return
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.engine.connect() as conn, conn.begin():
+                self._ready = schema.is_current(conn)
+            for attempt in range(2 * (not self._ready)):
+                try:
+                    with self.engine.connect().execution_options(room_write=True) as conn, conn.begin():
+                        schema.ensure(conn)
+                    break
+                except sa.exc.DBAPIError:  # on PostgreSQL the loser of a CREATE TABLE race; it exists now
+                    if attempt:
+                        raise
+                    time.sleep(0.2)
+            self._ready = True
+
+    @contextmanager
+    def _queue(self, write: bool) -> Iterator[None]:
+        if not (write and self._write_lock):
+            yield
+            return
+        if not self._write_lock.acquire(timeout=self._timeout_s):
+            raise RoomError(UNAVAILABLE, f"{self.where}: busy, waited {self._timeout_s:g} s to write")
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[sa.Connection]:
+        with self._guard():
+            self._ensure()
+            with self._queue(write), self.engine.connect().execution_options(room_write=write) as conn, conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -------------------------------------------------------------------------------------- writing
+
+    def add(self, *, session_id: str, label: int, model: str, predicted: int, probabilities,
+            input28, thumbnail: bytes) -> int:  # fmt: skip
+        """Store one drawing and return its id. `input28`: the model's 28x28 input (784 floats in
+        [0, 1] or uint8); `thumbnail`: a PNG of at most 112x112 (records.thumbnail_png makes one).
+
+        Refused with nothing stored: bad_label, bad_input, empty, too_large, and flood when the
+        session stored `flood_per_minute` drawings in the last 60 s (counted in the database, so
+        the limit holds across several app servers).
+        """
+        row = check_entry(session_id=session_id, label=label, model=model, predicted=predicted,
+                          probabilities=probabilities, input28=input28, thumbnail=thumbnail)  # fmt: skip
+        now = _utcnow()
+        with self._connect(write=True) as conn:
+            since = sa.and_(drawings.c.session_id == session_id, drawings.c.created > now - timedelta(minutes=1))
+            if conn.execute(sa.select(sa.func.count()).where(since)).scalar_one() >= self.flood_per_minute:
+                raise RoomError(FLOOD, f"session {session_id[:8]} stored {self.flood_per_minute} in the last minute")
+            result = conn.execute(sa.insert(drawings).values(created=now, hidden=False, **row))
+            return int(result.inserted_primary_key[0])
+
+    def hide(self, drawing_id: int, hidden: bool = True) -> bool:
+        """Hide a drawing from the walls, counts, scores and export (or show it again); False if no such id."""
+        with self._connect(write=True) as conn:
+            done = conn.execute(sa.update(drawings).where(drawings.c.id == int(drawing_id)).values(hidden=bool(hidden)))
+            return done.rowcount > 0
+
+    def clear(self) -> int:
+        """Delete every drawing of the room (the page asks for confirmation first); how many were deleted."""
+        with self._connect(write=True) as conn:
+            return conn.execute(sa.delete(drawings)).rowcount
+
+    # -------------------------------------------------------------------------------------- reading
+
+    def _drawings(self, where, limit: int) -> list[Drawing]:
+        columns = [c for c in drawings.c if c.name != "input28"]
+        query = sa.select(*columns).where(where).order_by(drawings.c.id.desc()).limit(max(0, int(limit)))
+        with self._connect(write=False) as conn:
+            rows = conn.execute(query).all()
+        return [Drawing(**(r._asdict() | {"created": r.created.replace(tzinfo=timezone.utc),
+                                          "probabilities": tuple(r.probabilities)})) for r in rows]  # fmt: skip
+
+    def recent(self, limit: int = 40, include_hidden: bool = False) -> list[Drawing]:
+        """The newest drawings first (the wall)."""
+        return self._drawings(sa.true() if include_hidden else ~drawings.c.hidden, limit)
+
+    def wrong(self, limit: int = 40) -> list[Drawing]:
+        """The newest visible drawings the model read wrong first ("fooled the model")."""
+        return self._drawings(sa.and_(~drawings.c.hidden, drawings.c.predicted != drawings.c.label), limit)
+
+    def counts(self) -> tuple[int, ...]:
+        """Visible drawings per intended digit, 0 to 9."""
+        query = sa.select(drawings.c.label, sa.func.count()).where(~drawings.c.hidden).group_by(drawings.c.label)
+        with self._connect(write=False) as conn:
+            found = dict(conn.execute(query).all())
+        return tuple(int(found.get(d, 0)) for d in range(10))
+
+    def confusion(self, model: str | None = None) -> Evaluation:
+        """The visible drawings' confusion matrix (row: meant, column: predicted), of one model's
+        predictions or of all; `.accuracy`, `.correct`, `.total` as for the test set."""
+        query = sa.select(drawings.c.label, drawings.c.predicted).where(~drawings.c.hidden)
+        query = query if model is None else query.where(drawings.c.model == model)
+        with self._connect(write=False) as conn:
+            pairs = np.array(conn.execute(query).all(), dtype=np.int64).reshape(-1, 2)
+        matrix = confusion_matrix(pairs[:, 0], pairs[:, 1], labels=range(10)) if len(pairs) else np.zeros((10, 10))
+        return Evaluation(tuple(tuple(int(v) for v in row) for row in matrix))
+
+    def session_score(self, session_id: str) -> Score:
+        """(right, total) over the session's own drawings, hidden ones included: they are still theirs."""
+        right = sa.func.sum(sa.case((drawings.c.predicted == drawings.c.label, 1), else_=0))
+        query = sa.select(right, sa.func.count()).where(drawings.c.session_id == session_id)
+        with self._connect(write=False) as conn:
+            found = conn.execute(query).one()
+        return Score(int(found[0] or 0), int(found[1]))
+
+    def _inputs(self, include_hidden: bool) -> tuple[np.ndarray, np.ndarray]:
+        query = sa.select(drawings.c.input28, drawings.c.label).order_by(drawings.c.id)
+        query = query if include_hidden else query.where(~drawings.c.hidden)
+        with self._connect(write=False) as conn:
+            rows = conn.execute(query).all()
+        images = np.frombuffer(b"".join(r.input28 for r in rows), dtype=np.uint8).reshape(len(rows), N_PIXELS)
+        return images, np.array([r.label for r in rows], dtype=np.int64)
+
+    def all_inputs(self, include_hidden: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(x (N, 784) float32 in [0, 1], y (N,) int64), oldest first: to rescore with another model
+        (mnist_core.train.evaluate(model, x, y, device=...) gives its confusion matrix)."""
+        images, labels = self._inputs(include_hidden)
+        return images.astype(np.float32) / 255.0, labels
+
+    def export_npz(self, path: str | os.PathLike, include_hidden: bool = False) -> int:
+        """Write the visible drawings and their labels for `python -m mnist_core evaluate --drawings
+        PATH` (mnist_core.drawings' format, atomic); return how many. OSError if PATH cannot be written."""
+        images, labels = self._inputs(include_hidden)
+        save_drawings(path, images, labels)
+        return len(labels)

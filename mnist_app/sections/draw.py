@@ -1,0 +1,80 @@
+"""Draw: a canvas, the network's answer right beside (on a phone: right under) it, and the stages the
+drawing goes through on its way in (ink, crop, the 28x28 input).
+
+The canvas is drawn on every run, hidden while another section is open: the browser keeps the same
+canvas, so a drawing survives a visit to another section (a canvas not drawn in a run is unmounted,
+and its strokes with it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_core.preprocess import Prepared, Problem, prepare
+
+from .. import feedback
+from ..components import canvas, cards
+from ..components.charts import probability_chart
+from ..components.pictures import pixels
+from ..i18n import t
+from ..models import ModelChoice, active_model
+from ..resources import predict
+from ..settings import UNSURE_BELOW
+from ..state import OWN_MODEL
+
+
+def read(image: np.ndarray | None, model: ModelChoice) -> tuple[Prepared | None, np.ndarray | None]:
+    """A canvas picture -> its preprocessing stages and, unless there is nothing to read, probabilities (10,)."""
+    if image is None:
+        return None, None
+    prepared = prepare(image, polarity="light")  # the canvas draws white ink on black
+    return prepared, None if prepared.empty else predict(model.model, prepared.flat[None])[0]
+
+
+def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoice, strokes: int, image=None) -> None:
+    if probs is None:
+        problem = None if prepared is None else prepared.problem
+        if problem in (None, Problem.EMPTY):
+            feedback.forget()  # a cleared canvas: the next drawing is a new one, even if it looks the same
+            cards.prompt(t("draw.prompt"))
+        else:
+            st.warning(t(f"draw.problem.{problem.value}"))
+        return
+    digit = int(probs.argmax())
+    name = t("model.own") if model.name == OWN_MODEL else model.name
+    if probs[digit] < UNSURE_BELOW:
+        cards.unsure(probs, name, strokes)
+    else:
+        cards.prediction(digit, float(probs[digit]), name, strokes)
+    feedback.offer(prepared.digit, probs, model.name, image)  # right? or which digit was meant: into the room
+    feedback.show_error()
+    probability_chart(probs, height=220)
+
+
+def stages(prepared: Prepared | None) -> None:
+    """The drawing on its way in: cropped to the digit, then the 28x28 picture the network receives."""
+    if prepared is None or prepared.problem is Problem.EMPTY:
+        return
+    st.markdown(f"**{t('draw.stages')}**")
+    st.image(pixels(prepared.crop, 112), caption=t("draw.crop"), width=112)
+    st.image(pixels(prepared.digit, 168), caption=t("draw.input"), width=168)
+
+
+def render(visible: bool = True) -> None:
+    with st.container(key="draw_area"):
+        left, middle, right = st.columns([4, 5, 3], gap="medium")  # drawing -> answer -> the network's view
+        with left:
+            image, strokes = canvas.drawing(decode=visible)
+        if not visible:
+            st.html("<style>.st-key-draw_area {display: none;}</style>")
+            return
+        model = active_model()
+        if model is None:
+            middle.error(t("model.none"))
+            return
+        prepared, probs = read(image, model)
+        with middle:
+            answer(prepared, probs, model, strokes, image)
+        with right:
+            stages(prepared)

@@ -1,0 +1,109 @@
+"""Inside: what the network has learned. The first layer's weights as 28x28 templates; for the current
+drawing or a test image, each hidden layer's activations, the units that fire most with their templates,
+how much the predicted digit's score owes to the last layer's units, and a saliency map; and a bench that
+shifts, turns, scales, thickens or blurs the digit and shows the untrained, the tutorial's and the best
+network answer it side by side."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from mnist_core import inside
+from mnist_core.experiment import transform_digit
+from mnist_core.train import new_model
+
+from .. import state
+from ..components import figures
+from ..components.charts import bars, probability_chart
+from ..i18n import t
+from ..models import ModelChoice, active_model, model_choices
+from ..resources import predict, require_data
+from ..settings import TUTORIAL_INDEX, TUTORIAL_MODEL
+from ..state import Key
+
+PAGE = 50  # templates on a page
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def templates_png(cache_id: str, _model, offset: int, title: str) -> bytes:
+    units = inside.strongest_units(_model, PAGE, offset)
+    return figures.to_png(figures.templates_figure(inside.first_layer_templates(_model), units, cols=10, title=title))
+
+
+@st.cache_resource(show_spinner=False)
+def untrained_network():
+    """The tutorial's network, freshly initialised (seed 0): the bench's "before learning"."""
+    return new_model(TUTORIAL_MODEL, 0, torch.device("cpu")).eval()
+
+
+def the_digit(data) -> tuple[np.ndarray, str]:
+    """The drawing on the Draw canvas if there is one, else a test image (2018 first)."""
+    pending = state.get(Key.ROOM_PENDING)
+    use_drawing = pending is not None and st.toggle(t("inside.use_drawing"), value=True, key="inside_drawing")
+    if use_drawing:
+        return pending["x28"].reshape(-1), t("inside.your_drawing")
+    index = st.number_input(t("inside.test_index"), min_value=0, max_value=len(data.split.y_test) - 1, value=TUTORIAL_INDEX, step=1, key="inside_index")
+    return data.split.x_test[index], t("test.caption", index=index)
+
+
+def layers(model: ModelChoice, trace: inside.Trace) -> None:
+    for i, hidden in enumerate(trace.hidden):
+        fired = int((hidden > 0).sum())
+        st.markdown(t("inside.layer", n=i + 1, fired=fired, size=len(hidden)))
+        bars([str(u) for u in range(len(hidden))], hidden, x_title=t("inside.unit"), y_title=t("inside.activation"), height=120)
+    top = inside.top_units(trace, 0, 10)
+    if len(top):
+        st.markdown(t("inside.top_units"))
+        st.image(figures.to_png(figures.templates_figure(inside.first_layer_templates(model.model), top, cols=10)), width="stretch")
+
+
+def owed(model: ModelChoice, trace: inside.Trace) -> None:
+    digit = trace.predicted
+    parts = inside.contributions(model.model, trace)[digit]  # (H_last,)
+    order = np.argsort(-np.abs(parts))[:12]
+    st.markdown(t("inside.owed", digit=digit))
+    bars([str(u) for u in order], parts[order], x_title=t("inside.unit"), y_title=t("inside.share"), height=200)
+
+
+def bench(x: np.ndarray) -> None:
+    st.markdown(f"#### {t('inside.bench')}")
+    c = st.columns(6)
+    dx = c[0].slider(t("inside.dx"), -6, 6, 0, key="bench_dx")
+    dy = c[1].slider(t("inside.dy"), -6, 6, 0, key="bench_dy")
+    turn = c[2].slider(t("inside.rotate"), -45, 45, 0, step=5, key="bench_rotate")
+    scale = c[3].slider(t("inside.scale"), 0.5, 1.5, 1.0, step=0.1, key="bench_scale")
+    thick = c[4].slider(t("inside.thickness"), -2, 2, 0, key="bench_thick")
+    noise = c[5].slider(t("inside.noise"), 0.0, 0.5, 0.0, step=0.05, key="bench_noise")
+    moved = transform_digit(x, shift=(dx, dy), rotate_deg=turn, scale=scale, thickness=thick, noise=noise)
+    models = {t("inside.untrained"): untrained_network()}
+    models.update({n: c.model for n, c in model_choices().items() if n in ("tutorial", "best_mlp")})
+    cols = st.columns(len(models) + 1)
+    cols[0].image(figures.to_png(figures.digit_figure(moved, size=2.4)), width="stretch")
+    for col, (name, network) in zip(cols[1:], models.items()):
+        probs = predict(network, moved.reshape(1, -1))[0]
+        with col:
+            st.markdown(f'<div class="bench-answer" data-model="{name}" data-digit="{int(probs.argmax())}">'
+                        f'{name}: <b>{int(probs.argmax())}</b> ({100 * probs.max():.0f}%)</div>', unsafe_allow_html=True)  # fmt: skip
+            probability_chart(probs, height=160)
+
+
+def render() -> None:
+    model = active_model()
+    data = require_data("inside") if model is not None else None
+    if model is None or data is None:
+        return
+    hidden = model.model_config.hidden[0]
+    offset = st.number_input(t("inside.page", units=hidden), min_value=0, max_value=max(0, hidden - 1), value=0, step=PAGE, key="inside_offset")
+    st.image(templates_png(model.cache_id, model.model, int(offset), t("inside.templates", model=model.name)), width="stretch")
+    x, what = the_digit(data)
+    trace = inside.forward_trace(model.model, x)
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown(t("inside.reads", what=what, digit=trace.predicted, percent=f"{100 * trace.probs.max():.0f}"))
+        st.image(figures.to_png(figures.saliency_figure(x, inside.saliency(model.model, x, trace.predicted))), width="stretch")
+        owed(model, trace)
+    with right:
+        layers(model, trace)
+    bench(x.reshape(28, 28))

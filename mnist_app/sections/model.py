@@ -1,0 +1,99 @@
+"""Model: the checkpoints everyone shares, which one is this session's active model, deleting one's
+own saves, and the presenter's key and choices (delete any saved one, the checkpoint to start on)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from .. import presenter, state
+from ..frame import model_label
+from ..i18n import t
+from ..models import ModelChoice, active_model, deletable, delete_own, list_models, model_choices
+from ..settings import presenter_key
+from ..state import OWN_MODEL, Key
+
+
+def table(choices: dict[str, ModelChoice], active: str | None) -> pd.DataFrame:
+    """One row per model; the active one marked with a plain ● (not a checkbox that looks clickable)."""
+    rows = [
+        {
+            t("model.col.active"): "●" if name == active else "",
+            t("model.col.name"): t("model.own") if name == OWN_MODEL else name,
+            t("model.col.owner"): t("train.nick", code=c.owner) if c.owner else "",
+            t("model.col.architecture"): c.architecture,
+            t("model.col.accuracy"): None if c.accuracy is None else 100 * c.accuracy,
+            t("model.col.training"): t("model.training", epochs=c.train_config.epochs, lr=f"{c.train_config.lr:g}", batch=c.train_config.batch_size),
+            t("model.col.created"): c.created[:16].replace("T", " "),
+        }
+        for name, c in choices.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def select() -> None:
+    state.put(Key.ACTIVE, state.get(Key.MODEL_SELECT))
+
+
+def render() -> None:
+    model = active_model()  # settles the default before the list is drawn
+    choices, unusable = model_choices(), list_models()[1]
+    st.markdown(t("model.intro"))
+    for name in unusable:
+        st.warning(t("model.unusable", name=name))
+    if not choices:
+        st.error(t("model.none"))
+        return
+    st.dataframe(
+        table(choices, model.name), hide_index=True, width="stretch",
+        column_config={t("model.col.accuracy"): st.column_config.NumberColumn(format="%.2f%%")},
+    )  # fmt: skip
+    state.put(Key.MODEL_SELECT, model.name)  # follow changes made elsewhere (a training, a save, the URL)
+    labels = {name: model_label(c) for name, c in choices.items()}  # looked up now: see frame.header
+    st.selectbox(t("model.select"), list(choices), key=Key.MODEL_SELECT, on_change=select, format_func=labels.get)
+    delete_form(choices)
+    presenter_form(choices)
+
+
+def delete(name: str) -> None:
+    try:
+        if presenter.allowed():
+            presenter.delete_checkpoint(name)
+        else:
+            delete_own(name, state.get(Key.NICK))
+    except (PermissionError, ValueError, OSError):
+        state.put(Key.FLASH, ("error", "model.not_deleted", {"name": name}))
+        return
+    state.put(Key.FLASH, ("success", "model.deleted", {"name": name}))
+
+
+def delete_form(choices: dict[str, ModelChoice]) -> None:
+    """Own saves (all saved ones, for the presenter) can be deleted; the shipped ones never."""
+    mine = [n for n, c in choices.items() if deletable(c, state.get(Key.NICK), presenter.allowed())]
+    if not mine:
+        return
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    name = left.selectbox(t("model.delete_which"), mine, key="delete_select")
+    right.button(t("model.delete"), key="delete_button", on_click=delete, args=(name,), icon=":material/delete:", width="stretch")
+
+
+def presenter_form(choices: dict[str, ModelChoice]) -> None:
+    if not presenter_key():
+        return
+    with st.expander(t("presenter.title"), expanded=presenter.allowed()):
+        if not presenter.allowed():
+            st.text_input(t("presenter.key"), key=Key.PRESENTER_KEY, type="password",
+                          on_change=lambda: presenter.unlock(state.get(Key.PRESENTER_KEY)))  # fmt: skip
+            if state.get(Key.PRESENTER_KEY):
+                st.warning(t("presenter.wrong_key"))
+            return
+        st.caption(t("presenter.unlocked"))
+        names = [n for n in choices if n != OWN_MODEL]
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        name = left.selectbox(t("presenter.default"), names, key="default_select")
+        right.button(t("presenter.set_default"), key="default_button", on_click=set_default, args=(name,), width="stretch")
+
+
+def set_default(name: str) -> None:
+    presenter.set_default(name)
+    state.put(Key.FLASH, ("success", "presenter.default_set", {"name": name}))

@@ -1,0 +1,146 @@
+"""Train: the tutorial's network from scratch with its hyperparameters as defaults, live progress and
+curves, test accuracy before and after, Stop, and saving the result as a named checkpoint."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_core.model import ConfigError
+
+from .. import jobs, presenter, state, training
+from ..components.charts import line_chart
+from ..i18n import t
+from ..jobs import TrainingJob
+from ..models import NameTaken, save_trained
+from ..resources import require_data
+from ..settings import LIMITS, POLL_S, QUEUE_POLL_S, max_train_seconds
+from ..state import Key
+
+
+def options(disabled: bool) -> None:
+    """The inputs; their ranges refuse negative or absurd values as they are typed."""
+    c = st.columns(5)
+    c[0].number_input(t("train.epochs"), min_value=1, max_value=LIMITS["epochs"], step=1, key=Key.TRAIN_EPOCHS, disabled=disabled)
+    c[1].number_input(t("train.lr"), min_value=0.0001, max_value=1.0, step=0.001, format="%.4f", key=Key.TRAIN_LR, disabled=disabled)
+    c[2].number_input(t("train.batch"), min_value=1, max_value=LIMITS["batch_size"], step=16, key=Key.TRAIN_BATCH, disabled=disabled)
+    c[3].text_input(t("train.hidden"), key=Key.TRAIN_HIDDEN, disabled=disabled, help=t("train.hidden_help"))
+    c[4].number_input(t("train.seed"), min_value=0, max_value=LIMITS["seed"], step=1, key=Key.TRAIN_SEED, disabled=disabled)
+
+
+def start() -> None:
+    try:
+        job = training.new_job()
+    except ConfigError as e:
+        st.error(t("train.cannot", reason=t(f"train.invalid.{e.field}", **LIMITS)))
+        return
+    except training.TooLong as e:
+        limit = training.duration(max_train_seconds())
+        st.error(t("train.cannot", reason=t("train.too_long", estimate=training.duration(e.seconds), limit=limit)))
+        return
+    data = require_data("train")
+    if data is None:
+        return
+    training.start(job, data.split)
+    st.rerun()  # redraw everything with the job running: inputs locked, Stop enabled, progress polling
+
+
+def curves(points: list[dict]) -> None:
+    if not points:
+        return
+    frame = pd.DataFrame(points[:: max(1, len(points) // 150)])  # a few hundred points at most
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('train.loss')}**")
+        line_chart(frame, "loss")
+    with right:
+        st.markdown(f"**{t('train.accuracy')}**")
+        line_chart(frame, "accuracy")
+
+
+def percent(evaluation) -> str:
+    return "…" if evaluation is None else f"{100 * evaluation.accuracy:.2f}%"
+
+
+def show_job(job: TrainingJob) -> None:
+    job.seen()
+    if not job.running and not job.collected:
+        st.rerun()  # the worker is done: a full rerun takes note of it and unlocks the inputs
+    st.progress(job.fraction, text=training.status_text(job))
+    after = job.result.after if job.result else None
+    before_col, after_col = st.columns(2)
+    before_col.metric(t("train.before"), percent(job.before))
+    after_col.metric(t("train.after"), percent(after), help=None if after is None else t("train.of", correct=after.correct, total=after.total))
+    curves(list(job.points))
+
+
+def progress(job: TrainingJob) -> None:
+    """Progress bar, accuracies and curves; redrawn every POLL_S seconds while the training runs
+    (every QUEUE_POLL_S while it waits: a place in the queue changes seldom)."""
+    waiting = job.status == "queued"
+
+    @st.fragment(run_every=(QUEUE_POLL_S if waiting else POLL_S) if job.running else None)
+    def redraw() -> None:
+        if (job.status == "queued") != waiting:
+            st.rerun()  # its turn came: poll at the training's pace
+        show_job(job)
+        queue_view()
+
+    redraw()
+
+
+def queue_view() -> None:
+    """Who trains and who waits, by nickname, with estimates; the presenter can stop or clear."""
+    queue = jobs.QUEUE.jobs()
+    if not queue:
+        return
+    st.markdown(f"**{t('train.queue.title')}**")
+    for place, job in enumerate(queue):
+        key = "running" if place == 0 else "waiting"
+        text = t(f"train.queue.{key}", place=place, who=training.nickname(job.owner), left=training.duration(job.seconds_left()))
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.markdown(f"- {text}")
+        if place == 0 and presenter.allowed():
+            right.button(t("train.queue.stop"), key=f"presenter_stop_{job.id}", on_click=presenter.stop_training, args=(job,))
+    if len(queue) > 1 and presenter.allowed():
+        st.button(t("train.queue.clear"), key="presenter_clear_queue", on_click=presenter.clear_queue, icon=":material/clear_all:")
+
+
+def save_form() -> None:
+    trained = state.get(Key.TRAINED)
+    if trained is None:
+        return
+    st.markdown(f"#### {t('train.save_title')}")
+    st.caption(t("train.save_note"))
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left.text_input(t("train.save_name"), key=Key.SAVE_NAME, placeholder=t("train.save_placeholder"))
+    if right.button(t("train.save"), key="save_button", icon=":material/save:", width="stretch"):
+        try:
+            path = save_trained(trained, state.get(Key.SAVE_NAME), owner=state.get(Key.NICK))
+        except NameTaken:
+            st.error(t("train.not_saved", reason=t("train.name_taken")))
+            return
+        except (ValueError, OSError):
+            st.error(t("train.not_saved", reason=t("train.bad_name")))
+            return
+        state.put(Key.TRAINED, None)
+        state.put(Key.ACTIVE, path.stem)
+        state.put(Key.FLASH, ("success", "train.saved", {"name": path.stem}))
+        st.rerun()
+
+
+def render() -> None:
+    st.markdown(t("train.intro"))
+    job = state.get(Key.TRAIN_JOB)
+    running = job is not None and job.running
+    options(disabled=running)
+    left, right, _ = st.columns([1, 1, 3])
+    if left.button(t("train.start"), key="train_button", type="primary", disabled=running, icon=":material/play_arrow:", width="stretch"):
+        start()
+    right.button(t("train.stop"), key="stop_button", disabled=not running, on_click=job.stop.set if running else None,
+                 icon=":material/stop:", width="stretch")  # fmt: skip
+    if job is not None:
+        progress(job)
+    else:
+        queue_view()
+    save_form()

@@ -1,0 +1,81 @@
+"""The lesson, the evaluation and the look inside, through AppTest, in Korean and English."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from helpers_app import LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, wait_for_training
+from mnist_app.state import Key
+from mnist_core import lesson
+
+
+def step_shown(at) -> str:
+    found = re.search(r'class="lesson-title" data-step="(\w+)"', markdown_text(at))
+    return found.group(1) if found else ""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_lesson_walks_the_tutorials_seven_steps(app_test, tiny_data, tiny_mnist, lang):
+    at = open_section(app_test(lang), "lesson")
+    assert_clean(at)
+    seen = []
+    for number, step in enumerate(lesson.STEPS):
+        assert step_shown(at) == step
+        assert at.code[0].value == lesson.step(step).code(lang)  # the tutorial's code, in this language
+        seen.append(step)
+        if step == "load":
+            assert T(lang, "lesson.label_is", label=int(tiny_mnist.labels[0])) in markdown_text(at)
+            assert len(at.get("image")) == 1  # X[0], drawn as the tutorial draws it
+        if step == "model":
+            assert at.code[1].value == lesson.model_text() and T(lang, "lesson.parameters", n="89,610") in markdown_text(at)
+        if step == "untrained":
+            assert "862/10000 (9%)" in markdown_text(at) and "/2020 (" in markdown_text(at)  # the tutorial's, and now
+        if step == "train":
+            at.button(key="lesson_train").click().run()
+            at = wait_for_training(at)
+            assert at.session_state[Key.TRAIN_JOB].status == "finished"
+        if step == "test":
+            metrics = at.session_state[Key.TRAINED].metrics
+            assert f"{metrics['correct']}/{metrics['total']}" in markdown_text(at)
+            assert "9570/10000 (96%)" in markdown_text(at)
+        if step == "predict":
+            assert T(lang, "lesson.predicted", index=2018, predicted=int(at.session_state[Key.TRAINED].model(
+                __import__("torch").from_numpy(tiny_data.x_test[2018:2019])).argmax()), label=int(tiny_data.y_test[2018]),
+                model=":trained") in markdown_text(at)  # fmt: skip
+        if number < len(lesson.STEPS) - 1:
+            at.button(key="lesson_next").click().run()
+        assert_clean(at)
+    assert seen == list(lesson.STEPS) and at.button(key="lesson_next").disabled
+    at.button(key="lesson_prev").click().run()
+    assert step_shown(at) == "test"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_evaluation_shows_the_matrix_the_mistakes_and_a_second_model(app_test, tiny_data, lang):
+    at = open_section(app_test(lang), "evaluate")
+    assert_clean(at)
+    assert len(at.get("image")) >= 2  # the confusion matrix and the mistakes
+    at.selectbox(key="evaluate_true").set_value("3").run()
+    indices = [c.value for c in at.caption if c.value.startswith(T(lang, "evaluate.indices", indices="")[:6])]
+    shown = [int(i) for i in indices[0].split(":")[1].split(",")] if indices else []
+    assert all(int(tiny_data.y_test[i]) == 3 for i in shown)
+    compared = [m.value for m in at.markdown if "**tutorial**" in m.value and "**wide**" in m.value]
+    assert len(compared) == 1 and "2020" in compared[0]  # both models on the same 2020 test images
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_inside_reads_the_drawing_and_the_bench_moves_it(app_test, tiny_data, lang, monkeypatch):
+    monkeypatch.delenv("MNIST_CHECKPOINT_DIR")  # the shipped tutorial and best networks on the bench
+    at = draw(app_test(lang), ONE)
+    at = open_section(at, "inside")
+    assert_clean(at)
+    assert T(lang, "inside.your_drawing") in markdown_text(at) and "**1**" in markdown_text(at)
+    answers = dict(re.findall(r'class="bench-answer" data-model="([^"]+)" data-digit="(\d)"', markdown_text(at)))
+    assert answers["best_mlp"] == "1" and answers["tutorial"] == "1" and len(answers) == 3
+    at.slider(key="bench_dx").set_value(6).run()
+    at.slider(key="bench_rotate").set_value(45).run()
+    moved = dict(re.findall(r'class="bench-answer" data-model="([^"]+)" data-digit="(\d)"', markdown_text(at)))
+    assert moved.keys() == answers.keys()
+    assert_clean(at)

@@ -1,0 +1,135 @@
+"""One server for a room, through AppTest: trainings refused by their estimate, the visible queue, the
+presenter's key and actions, saved models with an owner and names in any script."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from helpers_app import T, assert_clean, open_section, set_training_options, train_tiny, wait_for_training
+from mnist_app import jobs, presenter
+from mnist_app.state import OWN_MODEL, Key
+
+KEY = "s3cret-key"
+
+
+@pytest.fixture
+def presenter_key(monkeypatch):
+    monkeypatch.setenv("MNIST_PRESENTER_KEY", KEY)
+    return KEY
+
+
+@pytest.fixture(autouse=True)
+def empty_queue():
+    yield
+    for job in jobs.QUEUE.jobs():  # nothing a test started outlives it
+        job.stop.set()
+    deadline = time.monotonic() + 60
+    while jobs.QUEUE.jobs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def start_long_training(at):
+    open_section(at, "train")
+    set_training_options(at, epochs=100, batch=16)
+    at.button(key="train_button").click().run()
+    return at.session_state[Key.TRAIN_JOB]
+
+
+def test_a_training_over_the_limit_is_refused_with_its_estimate(app_test, tiny_data, monkeypatch):
+    from mnist_core.estimate import training_seconds
+    from mnist_core.model import ModelConfig
+    from mnist_core.train import TrainConfig
+
+    at = open_section(app_test(), "train")
+    set_training_options(at, epochs=100, hidden="4096, 4096, 4096, 4096, 4096, 4096", batch=64)
+    at.button(key="train_button").click().run()
+    seconds = training_seconds(ModelConfig(hidden=(4096,) * 6), TrainConfig(epochs=100, batch_size=64))
+    assert seconds > 3600  # the 32-hour training the issue met
+    minutes, rest = divmod(round(seconds), 60)
+    estimate, limit = T("en", "time.min_s", m=minutes, s=rest), T("en", "time.min_s", m=5, s=0)
+    assert [e.value for e in at.error] == [T("en", "train.cannot", reason=T("en", "train.too_long", estimate=estimate, limit=limit))]
+    assert at.session_state[Key.TRAIN_JOB] is None and jobs.QUEUE.jobs() == []
+    set_training_options(at, epochs=3, hidden="16", batch=64)
+    tutorial_size = training_seconds(ModelConfig(hidden=(16,)), TrainConfig(epochs=3))
+    monkeypatch.setenv("MNIST_APP_MAX_TRAIN_S", str(tutorial_size / 2))  # a server owner's stricter limit
+    at.button(key="train_button").click().run()
+    assert at.session_state[Key.TRAIN_JOB] is None and len(at.error) == 1
+    monkeypatch.setenv("MNIST_APP_MAX_TRAIN_S", str(tutorial_size * 2))
+    at.button(key="train_button").click().run()
+    assert at.session_state[Key.TRAIN_JOB] is not None
+
+
+def test_a_waiting_session_sees_its_place_who_trains_and_the_wait(app_test, tiny_data):
+    first, second = app_test(), app_test("ko")
+    running = start_long_training(first)
+    waiting = start_long_training(second)
+    assert jobs.QUEUE.jobs() == [running, waiting]
+    text = second.get("progress")[0].proto.text
+    assert text.startswith(T("ko", "train.status.queued", place=1, who=T("ko", "train.nick", code=running.owner), wait="")[:12])
+    assert f"{running.owner}" in text and waiting.status == "queued"
+    queue_lines = [m.value for m in second.markdown if m.value.startswith("- ")]
+    assert len(queue_lines) == 2 and running.owner in queue_lines[0] and waiting.owner in queue_lines[1]
+    assert not any(b.key and b.key.startswith("presenter_") for b in second.button)  # not the presenter: no stop
+    assert first.session_state[Key.NICK] != second.session_state[Key.NICK]
+    second.button(key="stop_button").click().run()
+    wait_for_training(second, timeout=10)
+    assert waiting.status == "stopped" and jobs.QUEUE.jobs() == [running]
+
+
+def test_the_presenter_stops_any_training_and_clears_the_queue(app_test, tiny_data, presenter_key):
+    owner, other, teacher = app_test(), app_test(), app_test("en", key=KEY)
+    running, waiting = start_long_training(owner), start_long_training(other)
+    assert "key" not in teacher.query_params  # the key never stays in the URL on a projector
+    open_section(teacher, "train")
+    teacher.button(key="presenter_clear_queue").click().run()
+    teacher.button(key=f"presenter_stop_{running.id}").click().run()
+    for at in (owner, other):
+        wait_for_training(at, timeout=30)
+    assert running.status == waiting.status == "stopped" and jobs.QUEUE.jobs() == []
+    assert_clean(teacher)
+
+
+def test_presenter_actions_without_the_key_are_neither_shown_nor_done(app_test, tiny_data, presenter_key, checkpoint_dir):
+    at = app_test("en", key="wrong")
+    running = start_long_training(app_test())
+    open_section(at, "train")
+    assert not any((b.key or "").startswith("presenter_") for b in at.button)
+    from mnist_app.room import open_store
+
+    store = open_store(str(checkpoint_dir.parent / "forged-room.sqlite3"))
+    for action, args in ((presenter.stop_training, (running,)), (presenter.clear_queue, ()), (presenter.delete_checkpoint, ("wide",)),
+                         (presenter.set_default, ("wide",)), (presenter.hide_drawing, (store, 1)), (presenter.clear_room, (store,)),
+                         (presenter.export_room, (store,))):  # fmt: skip
+        with pytest.raises(presenter.Refused):
+            action(*args)  # as if forged: outside a presenter's session
+    assert running.running and (checkpoint_dir / "wide.pt").is_file() and not (checkpoint_dir / "default.txt").exists()
+
+
+def test_the_presenter_chooses_the_model_new_sessions_start_on_and_deletes_saved_ones(app_test, no_data, presenter_key, checkpoint_dir):
+    teacher = open_section(app_test("en", key=KEY), "model")
+    teacher.selectbox(key="default_select").set_value("wide").run()
+    teacher.button(key="default_button").click().run()
+    assert [s.value for s in teacher.success] == [T("en", "presenter.default_set", name="wide")]
+    assert app_test().session_state[Key.ACTIVE] == "wide"  # a new session starts on it
+    assert teacher.selectbox(key="delete_select").options == ["wide"]  # saved ones only: the shipped stay
+    teacher.button(key="delete_button").click().run()
+    assert not (checkpoint_dir / "wide.pt").exists() and [s.value for s in teacher.success] == [T("en", "model.deleted", name="wide")]
+
+
+def test_a_korean_name_is_saved_with_its_owner_who_alone_may_delete_it(app_test, tiny_data, checkpoint_dir):
+    mine, theirs = train_tiny(app_test("ko")), app_test("ko")
+    mine.text_input(key=Key.SAVE_NAME).set_value("민수 모델 1").run()
+    mine.button(key="save_button").click().run()
+    assert_clean(mine)
+    assert (checkpoint_dir / "민수 모델 1.pt").is_file() and mine.session_state[Key.ACTIVE] == "민수 모델 1"
+    nick = mine.session_state[Key.NICK]
+    table = open_section(mine, "model").dataframe[0].value
+    row = list(table[T("ko", "model.col.name")]).index("민수 모델 1")
+    assert list(table[T("ko", "model.col.owner")])[row] == T("ko", "train.nick", code=nick)
+    assert not any(s.key == "delete_select" for s in open_section(theirs, "model").selectbox)  # not theirs
+    assert mine.selectbox(key="delete_select").options == ["민수 모델 1"]
+    mine.button(key="delete_button").click().run()
+    assert not (checkpoint_dir / "민수 모델 1.pt").exists()
+    assert mine.session_state[Key.ACTIVE] != "민수 모델 1" and mine.session_state[Key.ACTIVE] != OWN_MODEL
