@@ -53,7 +53,7 @@ THINNING_LUTS = _zhang_suen_luts()
 _NEIGHBOURS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))  # N, NE, ... NW
 
 
-PEN_MAX_RADIUS = 3  # pixels: the widest pen drawn
+PEN_MAX_RADIUS = 4  # pixels: the widest pen drawn (8 px: a 36-px pen on a 90-px digit, fitted to 20 px)
 THINNING_ITERATIONS = 3  # thins strokes up to ~6 pixels wide (nearly all of MNIST) to one pixel
 
 
@@ -82,7 +82,7 @@ def skeletonize(binary: torch.Tensor, iterations: int = THINNING_ITERATIONS) -> 
 
 
 def _pen_discs(device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(K, 1, 7, 7) discs, one per distinct pixel distance up to PEN_MAX_RADIUS + 0.5, and those distances (K,)."""
+    """(K, 1, 2r+1, 2r+1) discs (r = PEN_MAX_RADIUS), one per distinct pixel distance up to PEN_MAX_RADIUS + 0.5, and those distances (K,)."""
     r = PEN_MAX_RADIUS
     offsets = torch.arange(-r, r + 1, dtype=torch.float32, device=device)
     distance = torch.hypot(offsets.view(-1, 1), offsets.view(1, -1))

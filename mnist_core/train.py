@@ -37,6 +37,7 @@ class TrainConfig:
     augment: bool = False  # random affine + elastic distortions of every training batch
     label_smoothing: float = 0.0
     pen: float = 0.0  # with `augment`: share of digits redrawn along their skeleton with a one-width pen
+    pen_width: tuple[float, float] = (0.8, 6.0)  # that pen's width in pixels of the 28x28 digit, uniform in this range
     precision: str = "float32"  # "bfloat16": forward and backward under CPU/CUDA autocast
     fused: bool = False  # Adam's fused kernel: faster, rounds differently (so not for the tutorial)
 
@@ -49,6 +50,7 @@ class TrainConfig:
             "schedule": self.schedule in SCHEDULES,
             "label_smoothing": 0 <= self.label_smoothing < 1,
             "pen": 0 <= self.pen <= 1,
+            "pen_width": len(self.pen_width) == 2 and 0 < self.pen_width[0] <= self.pen_width[1],
             "precision": self.precision in PRECISIONS,
         }
         for name, ok in checks.items():
@@ -156,7 +158,7 @@ class _Step:
         if self.fast is not None:
             return self.fast(xb, yb)
         if self.config.augment:
-            xb = distort(xb, AugmentConfig(pen=self.config.pen), self.augment_gen)
+            xb = distort(xb, AugmentConfig(pen=self.config.pen, pen_width=tuple(self.config.pen_width)), self.augment_gen)
         with torch.autocast(xb.device.type, torch.bfloat16, enabled=self.config.precision == "bfloat16"):
             logits = self.model(xb)  # (B, 10)
             loss = self.loss_fn(logits, yb)
@@ -180,6 +182,7 @@ def _fast_path(model: nn.Module, config: TrainConfig, device: torch.device) -> b
     Adam defaults to its foreach implementation, which the hand-written step does not reproduce.
     """
     plain = config.schedule == "constant" and not config.augment and config.label_smoothing == 0
+    plain = plain and config.precision == "float32" and not config.fused  # the hand-written step is float32, unfused
     return plain and device.type == "cpu" and plain_linears(model) is not None
 
 
