@@ -68,7 +68,7 @@ def test_a_one_pixel_line_is_its_own_skeleton():
 # --------------------------------------------------------------------------------------------- pen
 
 
-@pytest.mark.parametrize("width", [1.0, 3.0, 5.0])
+@pytest.mark.parametrize("width", [1.0, 3.0, 5.0, 7.0])
 def test_pen_draws_strokes_of_its_width(width):
     bar = canvas((12, 15, 4, 24)).float()  # 3 pixels tall: its skeleton is the middle row
     ink = pen_redraw(bar, torch.tensor([width]))[0, 0]
@@ -119,7 +119,15 @@ def test_bfloat16_training_is_reproducible_and_keeps_float32_weights():
     assert any(not torch.equal(a[k], f32[k]) for k in a)  # the arithmetic really was bfloat16
 
 
-@pytest.mark.parametrize("kwargs, field", [({"pen": -0.1}, "pen"), ({"pen": 1.5}, "pen"), ({"precision": "float16"}, "precision")])
+def test_the_pen_width_range_sets_how_much_ink_a_redrawn_digit_gets():
+    digits = canvas((6, 9, 6, 22), (9, 22, 17, 20)).float().view(1, -1).repeat(8, 1)
+    ink = {w: distort(digits, AugmentConfig(pen=1.0, pen_width=(w, w), elastic_px=0), torch.Generator().manual_seed(5)).sum()
+           for w in (1.0, 4.0, 8.0)}  # fmt: skip
+    assert ink[1.0] < ink[4.0] < ink[8.0]
+
+
+@pytest.mark.parametrize("kwargs, field", [({"pen": -0.1}, "pen"), ({"pen": 1.5}, "pen"), ({"precision": "float16"}, "precision"),
+                                           ({"pen_width": (3.0, 1.0)}, "pen_width"), ({"pen_width": (0.0, 2.0)}, "pen_width")])  # fmt: skip
 def test_train_config_refuses(kwargs, field):
     with pytest.raises(ValueError, match=field):
         TrainConfig(**kwargs)
