@@ -3,6 +3,7 @@ best preset end to end through `python -m mnist_core train` on a tiny IDX folder
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import struct
@@ -15,7 +16,7 @@ import torch
 
 from helpers_core import REPO
 from mnist_core.augment import AugmentConfig, distort, pen_redraw, skeletonize
-from mnist_core.checkpoints import load_checkpoint
+from mnist_core.checkpoints import load_checkpoint, save_checkpoint
 from mnist_core.model import ModelConfig
 from mnist_core.presets import PRESETS
 from mnist_core.train import TrainConfig, evaluate, new_model, train
@@ -174,6 +175,21 @@ def test_best_preset_trains_end_to_end_on_a_tiny_idx_folder(tmp_path):
     split = seed_split(load_mnist(data_dir=folder, cache_dir=tmp_path / "cache"))
     assert evaluate(checkpoint.model, split.x_test, split.y_test, device=CPU).correct == reported["correct"]
     assert reported["accuracy"] > 0.3  # ten classes: it learnt something in one epoch
+
+
+def test_pen_preset_trains_in_bfloat16_and_saves_float32_weights_and_its_pen(tmp_path):
+    """`--preset pen` in process on 512 made-up digits (the CLI path is the best preset's test above)."""
+    model_config, config = PRESETS["pen"]
+    assert config.pen > 0 and config.precision == "bfloat16" and config.pen_width[1] > AugmentConfig().pen_width[1]
+    x, y = synthetic(512)
+    model_config, config = dataclasses.replace(model_config, hidden=(32,)), dataclasses.replace(config, epochs=1)
+    model = new_model(model_config, config.seed, CPU)
+    train(model, x, y, config, device=CPU)
+    metrics = {"accuracy": evaluate(model, x, y, device=CPU).accuracy}
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "pen.pt", model, model_config=model_config, train_config=config, metrics=metrics))
+    assert loaded.train_config == config and tuple(loaded.train_config.pen_width) == config.pen_width
+    assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
+    assert evaluate(loaded.model, x, y, device=CPU).accuracy == metrics["accuracy"]  # float32 inference, as saved
 
 
 def test_shipped_best_checkpoint_is_the_best_preset():
