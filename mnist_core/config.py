@@ -39,6 +39,7 @@ class ModelConfig:
 
 
 SCHEDULES = ("constant", "onecycle")
+PRECISIONS = ("float32", "bfloat16")  # of the training step's arithmetic; weights and evaluation stay float32
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class TrainConfig:
     schedule: str = "constant"  # or "onecycle": warm up to `lr`, then anneal (cosine) to ~0
     augment: bool = False  # random affine + elastic distortions of every training batch
     label_smoothing: float = 0.0
+    pen: float = 0.0  # with `augment`: share of digits redrawn along their skeleton with a one-width pen
+    pen_width: tuple[float, float] = (0.8, 6.0)  # that pen's width in pixels of the 28x28 digit, uniform in this range
+    precision: str = "float32"  # "bfloat16": forward and backward under CPU/CUDA autocast
+    fused: bool = False  # Adam's fused kernel: faster, rounds differently (so not for the tutorial)
 
     def __post_init__(self) -> None:
         checks = {
@@ -62,10 +67,14 @@ class TrainConfig:
             "weight_decay": self.weight_decay >= 0,
             "schedule": self.schedule in SCHEDULES,
             "label_smoothing": 0 <= self.label_smoothing < 1,
+            "pen": 0 <= self.pen <= 1,
+            "pen_width": len(self.pen_width) == 2 and 0 < self.pen_width[0] <= self.pen_width[1],
+            "precision": self.precision in PRECISIONS,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ConfigError(name, getattr(self, name))
+
 
 def checkpoint_dir() -> Path:
     """The checkpoint folder the command line and the app share: $MNIST_CHECKPOINT_DIR, else the shipped one."""

@@ -12,4 +12,11 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
         ModelConfig(hidden=(1024, 1024), dropout=0.1),
         TrainConfig(epochs=40, lr=2e-3, batch_size=128, schedule="onecycle", augment=True),
     ),
+    # The best MLP's network, half its training digits redrawn with a one-width pen (0.8-8 px), in
+    # bfloat16: reads pen-drawn digits better (97.5% vs 96.1%), MNIST's own test digits worse (99.0%).
+    "pen": (
+        ModelConfig(hidden=(1024, 1024), dropout=0.1),
+        TrainConfig(epochs=25, lr=2e-3, batch_size=128, schedule="onecycle", augment=True, label_smoothing=0.1,
+                    pen=0.5, pen_width=(0.8, 8.0), precision="bfloat16", fused=True),
+    ),
 }

@@ -1,0 +1,207 @@
+"""mnist_core.augment's pen redrawing (skeleton, round pen of one width), bfloat16 training, and the
+best preset end to end through `python -m mnist_core train` on a tiny IDX folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from helpers_core import REPO
+from mnist_core.augment import AugmentConfig, distort, pen_redraw, skeletonize
+from mnist_core.checkpoints import load_checkpoint, save_checkpoint
+from mnist_core.model import ModelConfig
+from mnist_core.presets import PRESETS
+from mnist_core.train import TrainConfig, evaluate, new_model, train
+
+CPU = torch.device("cpu")
+
+
+def canvas(*boxes: tuple[int, int, int, int]) -> torch.Tensor:
+    """A (1, 1, 28, 28) boolean image with the given (top, bottom, left, right) boxes filled."""
+    image = torch.zeros(1, 1, 28, 28, dtype=torch.bool)
+    for top, bottom, left, right in boxes:
+        image[..., top:bottom, left:right] = True
+    return image
+
+
+def neighbours(skeleton: torch.Tensor) -> torch.Tensor:
+    """For each pixel of a (1, 1, H, W) 0/1 image, how many of its 8 neighbours are set."""
+    kernel = torch.ones(1, 1, 3, 3)
+    kernel[0, 0, 1, 1] = 0
+    return torch.nn.functional.conv2d(skeleton.float(), kernel, padding=1)
+
+
+# ---------------------------------------------------------------------------------------- skeleton
+
+
+def test_skeleton_of_a_thick_bar_is_one_pixel_wide():
+    bar = canvas((10, 15, 4, 24))  # 5 pixels tall, 20 long
+    skeleton = skeletonize(bar, iterations=10).bool()
+    assert (skeleton <= bar).all()
+    per_column = skeleton[0, 0].sum(0)
+    assert per_column.max() == 1 and per_column.sum() >= 14  # one pixel thick, most of the length kept
+
+
+def test_skeleton_of_a_ring_stays_a_closed_loop():
+    yy, xx = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    distance = torch.hypot(yy - 13.5, xx - 13.5)
+    ring = ((distance >= 6) & (distance <= 10))[None, None]  # 4-5 pixels wide
+    skeleton = skeletonize(ring, iterations=10)
+    on = skeleton.bool()
+    assert on.sum() > 30 and not on[..., 12:16, 12:16].any()
+    assert (neighbours(skeleton)[on] >= 2).all()  # no end points: the loop is not broken
+    assert skeleton.sum() < ring.sum() / 3
+
+
+def test_a_one_pixel_line_is_its_own_skeleton():
+    line = canvas((14, 15, 4, 24))
+    assert torch.equal(skeletonize(line, iterations=10).bool(), line)
+
+
+# --------------------------------------------------------------------------------------------- pen
+
+
+@pytest.mark.parametrize("width", [1.0, 3.0, 5.0, 7.0])
+def test_pen_draws_strokes_of_its_width(width):
+    bar = canvas((12, 15, 4, 24)).float()  # 3 pixels tall: its skeleton is the middle row
+    ink = pen_redraw(bar, torch.tensor([width]))[0, 0]
+    assert ink.max() == pytest.approx(1.0) and ink.min() >= 0
+    assert ink[:, 8:20].sum(0).tolist() == pytest.approx([width] * 12, abs=1e-5)  # ink across the stroke
+    assert torch.equal(ink[:, 14] > 0, (torch.arange(28) - 13).abs() <= width / 2)
+
+
+def test_pen_makes_one_width_of_thin_and_thick_strokes():
+    thin, thick = canvas((8, 10, 4, 24)), canvas((16, 22, 4, 24))  # 2 and 6 pixels tall, one digit
+    ink = pen_redraw((thin | thick).float(), torch.tensor([3.0]))[0, 0]
+    assert ink[0:14, 10].sum() == pytest.approx(3.0) and ink[14:28, 10].sum() == pytest.approx(3.0)
+
+
+def test_distort_with_pen_is_reproducible_and_redraws():
+    digits = canvas((6, 9, 6, 22), (9, 22, 17, 20)).float().view(1, -1).repeat(8, 1)  # a "7", 3 px strokes
+    a = distort(digits, AugmentConfig(pen=1.0), torch.Generator().manual_seed(5))
+    b = distort(digits, AugmentConfig(pen=1.0), torch.Generator().manual_seed(5))
+    plain = distort(digits, AugmentConfig(pen=0.0), torch.Generator().manual_seed(5))
+    assert torch.equal(a, b) and a.shape == digits.shape and 0 <= a.min() and a.max() <= 1
+    assert not torch.allclose(a, plain, atol=0.05)
+    ink = a.sum(1)
+    assert ink.max() > 1.5 * ink.min()  # pens of different widths: much more ink on some digits
+
+
+# -------------------------------------------------------------------------------------- bfloat16
+
+
+def synthetic(n: int = 300, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    prototypes = rng.random((10, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    x = np.clip(prototypes[y] + rng.normal(0, 0.6, (n, 784)).astype(np.float32), 0, 1).astype(np.float32)
+    return x, y.astype(np.int64)
+
+
+def trained(precision: str):
+    x, y = synthetic()
+    model = new_model(ModelConfig(hidden=(64, 64)), 0, CPU)
+    train(model, x, y, TrainConfig(epochs=2, batch_size=32, precision=precision), device=CPU)
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_bfloat16_training_is_reproducible_and_keeps_float32_weights():
+    a, b, f32 = trained("bfloat16"), trained("bfloat16"), trained("float32")
+    assert all(v.dtype == torch.float32 for v in a.values())
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any(not torch.equal(a[k], f32[k]) for k in a)  # the arithmetic really was bfloat16
+
+
+def test_the_pen_width_range_sets_how_much_ink_a_redrawn_digit_gets():
+    digits = canvas((6, 9, 6, 22), (9, 22, 17, 20)).float().view(1, -1).repeat(8, 1)
+    ink = {w: distort(digits, AugmentConfig(pen=1.0, pen_width=(w, w), elastic_px=0), torch.Generator().manual_seed(5)).sum()
+           for w in (1.0, 4.0, 8.0)}  # fmt: skip
+    assert ink[1.0] < ink[4.0] < ink[8.0]
+
+
+@pytest.mark.parametrize("kwargs, field", [({"pen": -0.1}, "pen"), ({"pen": 1.5}, "pen"), ({"precision": "float16"}, "precision"),
+                                           ({"pen_width": (3.0, 1.0)}, "pen_width"), ({"pen_width": (0.0, 2.0)}, "pen_width")])  # fmt: skip
+def test_train_config_refuses(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        TrainConfig(**kwargs)
+
+
+# ------------------------------------------------------------------------ the best preset, end to end
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    path.write_bytes(bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes())
+
+
+def test_best_preset_trains_end_to_end_on_a_tiny_idx_folder(tmp_path):
+    """All of `--preset best` (distortions, one-cycle, and whatever else it sets) on 70000 made-up
+    digits: ten bars 3 pixels thick, one height per class; one epoch of a tiny net."""
+    config = PRESETS["best"][1]
+    assert config.augment and config.schedule == "onecycle"
+    rng = np.random.default_rng(0)
+    prototypes = np.zeros((10, 28, 28), np.uint8)
+    for c in range(10):
+        prototypes[c, 3 + 2 * c : 6 + 2 * c, 5:23] = 255
+    labels = rng.integers(0, 10, 70_000).astype(np.uint8)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for prefix, part in (("train", slice(0, 60_000)), ("t10k", slice(60_000, None))):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", prototypes[labels[part]])
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels[part])
+    out = tmp_path / "best.pt"
+    env = dict(os.environ, MNIST_CACHE_DIR=str(tmp_path / "cache"))
+    argv = ["train", "--preset", "best", "--epochs", "1", "--hidden", "32", "--data-dir", folder, "--out", out, "--json"]
+    done = subprocess.run([sys.executable, "-m", "mnist_core", *map(str, argv)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    reported = json.loads(done.stdout.strip().splitlines()[-1])
+    checkpoint = load_checkpoint(out)
+    saved = checkpoint.train_config
+    assert (saved.augment, saved.pen, saved.schedule) == (True, config.pen, "onecycle")
+    assert (saved.label_smoothing, saved.weight_decay, saved.precision) == (config.label_smoothing, config.weight_decay, config.precision)
+    assert all(p.dtype == torch.float32 for p in checkpoint.model.parameters())
+    # The accuracy reported is float32 inference on the saved checkpoint.
+    from mnist_core.data import load_mnist, seed_split
+
+    split = seed_split(load_mnist(data_dir=folder, cache_dir=tmp_path / "cache"))
+    assert evaluate(checkpoint.model, split.x_test, split.y_test, device=CPU).correct == reported["correct"]
+    assert reported["accuracy"] > 0.3  # ten classes: it learnt something in one epoch
+
+
+def test_pen_preset_trains_in_bfloat16_and_saves_float32_weights_and_its_pen(tmp_path):
+    """`--preset pen` in process on 512 made-up digits (the CLI path is the best preset's test above)."""
+    model_config, config = PRESETS["pen"]
+    assert config.pen > 0 and config.precision == "bfloat16" and config.pen_width[1] > AugmentConfig().pen_width[1]
+    x, y = synthetic(512)
+    model_config, config = dataclasses.replace(model_config, hidden=(32,)), dataclasses.replace(config, epochs=1)
+    model = new_model(model_config, config.seed, CPU)
+    train(model, x, y, config, device=CPU)
+    metrics = {"accuracy": evaluate(model, x, y, device=CPU).accuracy}
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "pen.pt", model, model_config=model_config, train_config=config, metrics=metrics))
+    assert loaded.train_config == config and tuple(loaded.train_config.pen_width) == config.pen_width
+    assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
+    assert evaluate(loaded.model, x, y, device=CPU).accuracy == metrics["accuracy"]  # float32 inference, as saved
+
+
+def test_shipped_best_checkpoint_is_the_best_preset():
+    """checkpoints/best_mlp.pt: made by `train --preset best --seed 0`, its command recorded, float32, >= 99.3%."""
+    path = REPO / "checkpoints" / "best_mlp.pt"
+    if not path.is_file():
+        pytest.skip("checkpoints/best_mlp.pt is not shipped yet")
+    loaded = load_checkpoint(path)
+    model_config, train_config = PRESETS["best"]
+    assert loaded.model_config == model_config and loaded.train_config == train_config
+    command = loaded.meta["command"].split()
+    assert command[:4] == ["python", "-m", "mnist_core", "train"]
+    assert command[command.index("--preset") + 1] == "best" and command[command.index("--seed") + 1] == "0"
+    assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
+    assert loaded.metrics["accuracy"] >= 0.993 and loaded.metrics["total"] == 10_000
