@@ -55,8 +55,13 @@ def write_url() -> None:
         st.query_params.from_dict(wanted)
 
 
+def display_name(name: str) -> str:
+    """A model's name on the page: a checkpoint's own name, or "your model" in the session's language."""
+    return t("model.own") if name == OWN_MODEL else name
+
+
 def model_label(choice) -> str:
-    name = t("model.own") if choice.name == OWN_MODEL else choice.name
+    name = display_name(choice.name)
     if choice.accuracy is None:
         return f"{name} · {choice.architecture}"
     return t("model.label", name=name, architecture=choice.architecture, accuracy=f"{100 * choice.accuracy:.2f}")

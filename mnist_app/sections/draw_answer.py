@@ -16,11 +16,11 @@ from .. import feedback
 from ..components import cards
 from ..components.charts import probability_chart
 from ..components.pictures import pixels
+from ..frame import display_name
 from ..i18n import t
 from ..models import ModelChoice, active_model
 from ..resources import predict
 from ..settings import UNSURE_BELOW
-from ..state import OWN_MODEL
 
 
 def read(image: np.ndarray | None, model: ModelChoice) -> tuple[Prepared | None, np.ndarray | None]:
@@ -41,7 +41,7 @@ def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoi
             st.warning(t(f"draw.problem.{problem.value}"))
         return
     digit = int(probs.argmax())
-    name = t("model.own") if model.name == OWN_MODEL else model.name
+    name = display_name(model.name)
     if probs[digit] < UNSURE_BELOW:
         cards.unsure(probs, name, strokes)
     else:

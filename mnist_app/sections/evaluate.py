@@ -22,10 +22,11 @@ from .. import state
 from ..components import cards, clickable, figures
 from ..components.charts import probability_chart
 from ..components.pictures import pixels
+from ..frame import display_name
 from ..i18n import t
 from ..models import ModelChoice, active_model, model_choices
 from ..resources import require_data, test_probabilities
-from ..state import OWN_MODEL, Key
+from ..state import Key
 
 GALLERY, COLS = 24, 6  # digits in the gallery: four rows of six
 ANY = "*"  # the selectboxes' "any digit"
@@ -35,10 +36,6 @@ DIGITS = [ANY, *map(str, range(10))]
 @st.cache_data(show_spinner=False, max_entries=16)
 def gallery_png(images: np.ndarray, captions: tuple[str, ...]) -> bytes:
     return figures.to_png(figures.gallery_figure(images, list(captions), cols=8))
-
-
-def name(choice: ModelChoice) -> str:
-    return t("model.own") if choice.name == OWN_MODEL else choice.name
 
 
 def shown_cell() -> tuple[int | None, int | None]:
@@ -93,7 +90,7 @@ def outlined(true: int | None, read: int | None) -> np.ndarray:
 
 def matrix_view(model: ModelChoice, matrix: np.ndarray, shown: tuple[int | None, int | None]) -> None:
     st.markdown(f"#### {t('evaluate.matrix')}")
-    title = t("evaluate.title", model=name(model), right=int(np.trace(matrix)), total=int(matrix.sum()))
+    title = t("evaluate.title", model=display_name(model.name), right=int(np.trace(matrix)), total=int(matrix.sum()))
     event = clickable.matrix_chart(matrix, outlined(*shown), title=title, key=Key.EVAL_MATRIX, on_select=choose_cell)
     # What the browser holds now, which the next click changes (a chart drawn anew holds nothing).
     state.put(Key.EVAL_MATRIX_SEEN, clickable.selected(event["selection"].get(clickable.CELL), clickable.CELL_FIELDS))
@@ -172,7 +169,7 @@ def second_model(model: ModelChoice, probs: np.ndarray, x_test: np.ndarray, y_te
     other = others[st.selectbox(t("evaluate.compare_with"), list(others), key=Key.EVAL_OTHER)]
     other_probs = test_probabilities(other.cache_id, other.model, x_test)
     result = evaluation.compare(probs, other_probs, y_test)
-    st.markdown(t("evaluate.compared", a=name(model), a_right=result.right_a, b=name(other), b_right=result.right_b,
+    st.markdown(t("evaluate.compared", a=display_name(model.name), a_right=result.right_a, b=display_name(other.name), b_right=result.right_b,
                   total=result.total, disagree=len(result.disagree)))  # fmt: skip
     shown = result.disagree[:GALLERY]
     captions = tuple(t("evaluate.disagree", true=int(y_test[i]), a=int(probs[i].argmax()), b=int(other_probs[i].argmax()))

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import presenter, state
-from ..frame import model_label
+from ..frame import display_name, model_label
 from ..i18n import t
 from ..models import ModelChoice, active_model, deletable, delete_own, list_models, model_choices
 from ..settings import presenter_key
@@ -19,7 +19,7 @@ def table(choices: dict[str, ModelChoice], active: str | None) -> pd.DataFrame:
     rows = [
         {
             t("model.col.active"): "●" if name == active else "",
-            t("model.col.name"): t("model.own") if name == OWN_MODEL else name,
+            t("model.col.name"): display_name(name),
             t("model.col.owner"): t("train.nick", code=c.owner) if c.owner else "",
             t("model.col.architecture"): c.architecture,
             t("model.col.accuracy"): None if c.accuracy is None else 100 * c.accuracy,

@@ -10,10 +10,11 @@ from .. import state
 from ..components import cards
 from ..components.charts import probability_chart
 from ..components.pictures import pixels
+from ..frame import display_name
 from ..i18n import t
 from ..models import ModelChoice, active_model
 from ..resources import require_data, test_probabilities
-from ..state import OWN_MODEL, Key
+from ..state import Key
 
 
 def clamp(n: int) -> None:
@@ -57,7 +58,7 @@ def show(index: int, x: np.ndarray, label: int, probs: np.ndarray) -> None:
 
 
 def summary(model: ModelChoice, n: int, wrong: int) -> None:
-    name = t("model.own") if model.name == OWN_MODEL else model.name
+    name = display_name(model.name)
     st.markdown(t("test.summary", n=n, model=name, right=n - wrong, percent=f"{100 * (1 - wrong / n):.2f}", wrong=wrong))
 
 
