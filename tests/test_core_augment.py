@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from helpers_core import REPO
+from test_core_train import synthetic
 from mnist_core.augment import AugmentConfig, distort, pen_redraw, skeletonize
 from mnist_core.checkpoints import load_checkpoint, save_checkpoint
 from mnist_core.model import ModelConfig
@@ -96,14 +97,6 @@ def test_distort_with_pen_is_reproducible_and_redraws():
 
 
 # -------------------------------------------------------------------------------------- bfloat16
-
-
-def synthetic(n: int = 300, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    prototypes = rng.random((10, 784), dtype=np.float32)
-    y = rng.integers(0, 10, n)
-    x = np.clip(prototypes[y] + rng.normal(0, 0.6, (n, 784)).astype(np.float32), 0, 1).astype(np.float32)
-    return x, y.astype(np.int64)
 
 
 def trained(precision: str):
