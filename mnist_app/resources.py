@@ -65,7 +65,10 @@ def require_data(section: str) -> Dataset | None:
 
 def predict(model: nn.Module, x: np.ndarray) -> np.ndarray:
     """Probabilities (B, 10) for inputs (B, 784) in [0, 1]."""
-    return predict_proba(model, torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+    # A read-only array (the shared test images are) is copied: torch.from_numpy would
+    # warn on every server that the tensor is not writable.
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    return predict_proba(model, torch.from_numpy(x) if x.flags.writeable else torch.tensor(x)).numpy()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
