@@ -17,6 +17,8 @@ from mnist_core.train import new_model
 from .. import state
 from ..components import figures
 from ..components.charts import bars, probability_chart
+from ..components.pictures import pixels
+from ..frame import display_name
 from ..i18n import t
 from ..models import ModelChoice, active_model, model_choices
 from ..resources import predict, require_data
@@ -32,7 +34,7 @@ def templates_png(cache_id: str, _model, offset: int, title: str) -> bytes:
     return figures.to_png(figures.templates_figure(inside.first_layer_templates(_model), units, cols=10, title=title))
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False)  # shared by all sessions, never trained: only read
 def untrained_network():
     """The tutorial's network, freshly initialised (seed 0): the bench's "before learning"."""
     return new_model(TUTORIAL_MODEL, 0, torch.device("cpu")).eval()
@@ -48,6 +50,16 @@ def the_digit(data) -> tuple[np.ndarray, str]:
     return data.split.x_test[index], t("test.caption", index=index)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def saliency_png(cache_id: str, _model, x: np.ndarray, digit: int) -> bytes:
+    return figures.to_png(figures.saliency_figure(x, inside.saliency(_model, x, digit)))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def top_units_png(cache_id: str, _model, units: tuple[int, ...]) -> bytes:
+    return figures.to_png(figures.templates_figure(inside.first_layer_templates(_model), list(units), cols=10))
+
+
 def layers(model: ModelChoice, trace: inside.Trace) -> None:
     for i, hidden in enumerate(trace.hidden):
         fired = int((hidden > 0).sum())
@@ -56,7 +68,7 @@ def layers(model: ModelChoice, trace: inside.Trace) -> None:
     top = inside.top_units(trace, 0, 10)
     if len(top):
         st.markdown(t("inside.top_units"))
-        st.image(figures.to_png(figures.templates_figure(inside.first_layer_templates(model.model), top, cols=10)), width="stretch")
+        st.image(top_units_png(model.cache_id, model.model, tuple(int(u) for u in top)), width="stretch")
 
 
 def owed(model: ModelChoice, trace: inside.Trace) -> None:
@@ -67,6 +79,9 @@ def owed(model: ModelChoice, trace: inside.Trace) -> None:
     bars([str(u) for u in order], parts[order], x_title=t("inside.unit"), y_title=t("inside.share"), height=200)
 
 
+# A fragment: moving a slider reruns the bench alone, not the figures above it (measured with
+# bench/bench_views.py: a slider took 1.3 s to answer when it reran the whole section).
+@st.fragment
 def bench(x: np.ndarray) -> None:
     st.markdown(f"#### {t('inside.bench')}")
     c = st.columns(6)
@@ -80,7 +95,7 @@ def bench(x: np.ndarray) -> None:
     models = {t("inside.untrained"): untrained_network()}
     models.update({n: c.model for n, c in model_choices().items() if n in ("tutorial", "best_mlp")})
     cols = st.columns(len(models) + 1)
-    cols[0].image(figures.to_png(figures.digit_figure(moved, size=2.4)), width="stretch")
+    cols[0].image(pixels(moved, 224), width="stretch")
     for col, (name, network) in zip(cols[1:], models.items()):
         probs = predict(network, moved.reshape(1, -1))[0]
         with col:
@@ -96,13 +111,13 @@ def render() -> None:
         return
     hidden = model.model_config.hidden[0]
     offset = st.number_input(t("inside.page", units=hidden), min_value=0, max_value=max(0, hidden - 1), value=0, step=PAGE, key="inside_offset")
-    st.image(templates_png(model.cache_id, model.model, int(offset), t("inside.templates", model=model.name)), width="stretch")
+    st.image(templates_png(model.cache_id, model.model, int(offset), t("inside.templates", model=display_name(model.name))), width="stretch")
     x, what = the_digit(data)
     trace = inside.forward_trace(model.model, x)
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown(t("inside.reads", what=what, digit=trace.predicted, percent=f"{100 * trace.probs.max():.0f}"))
-        st.image(figures.to_png(figures.saliency_figure(x, inside.saliency(model.model, x, trace.predicted))), width="stretch")
+        st.image(saliency_png(model.cache_id, model.model, x, trace.predicted), width="stretch")
         owed(model, trace)
     with right:
         layers(model, trace)
