@@ -90,8 +90,15 @@ def _scheduler(optimizer, config: TrainConfig, steps: int):
     return None
 
 
+def _tensor(a: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """`a` on the device; a read-only array (an app's shared test images) is copied, not shared,
+    because torch warns on every server that a tensor over it would not be writable."""
+    a = np.asarray(a)
+    return torch.as_tensor(a if a.flags.writeable else a.copy(), dtype=dtype, device=device)
+
+
 def _as_tensors(x: np.ndarray, y: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.as_tensor(x, dtype=torch.float32, device=device), torch.as_tensor(y, dtype=torch.long, device=device)
+    return _tensor(x, torch.float32, device), _tensor(y, torch.long, device)
 
 
 class _Step:
@@ -207,7 +214,7 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, *, device: torch.de
     # page (that only draws) would otherwise wait for (bench/bench_startup.py).
     from sklearn.metrics import confusion_matrix
 
-    xs = torch.as_tensor(x, dtype=torch.float32, device=device)
+    xs = _tensor(x, torch.float32, device)
     preds = torch.cat([model(xs[i : i + batch_size]).argmax(1) for i in range(0, len(xs), batch_size)])
     matrix = confusion_matrix(np.asarray(y), preds.cpu().numpy(), labels=range(N_CLASSES))
     return Evaluation(tuple(tuple(int(v) for v in row) for row in matrix))
