@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,10 @@ def templates_figure(
     tiles = templates[units]  # (K, 28, 28)
     limit = max(float(np.abs(tiles).max()), 1e-12) if tiles.size else 1.0
     cols, rows = _grid(len(units), cols)
-    tile, bar, head = 0.7, 0.9, (0.45 if title else 0.1)  # inches: a tile, the colour bar's strip, the title
+    tile, bar = 0.7, 0.9  # inches: a tile, the colour bar's strip
+    # The title in lines that fit above the tiles: at 12 pt a Hangul syllable is 1/6 inch wide.
+    lines = textwrap.wrap(title or "", width=max(20, int(tile * cols * 6)))
+    head = 0.25 + 0.22 * len(lines) if lines else 0.1
     width, height = tile * cols + bar, tile * rows + head
     fig = Figure(figsize=(width, height))
     ax = fig.add_axes((0.0, 0.0, tile * cols / width, tile * rows / height))
@@ -118,7 +122,7 @@ def templates_figure(
     cax = fig.add_axes(((tile * cols + 0.15) / width, 0.15, 0.15 / width, 0.7 * tile * rows / height))
     fig.colorbar(image, cax=cax)
     if title:
-        fig.text(0.5 * tile * cols / width, 1 - 0.05 / height, title, ha="center", va="top", **_text(fontsize=12))
+        fig.text(0.5 * tile * cols / width, 1 - 0.05 / height, "\n".join(lines), ha="center", va="top", **_text(fontsize=12))
     return fig
 
 
