@@ -53,7 +53,7 @@ def main() -> None:
         frame.guarded("header", lambda: frame.active_model_line(line))  # torch: after the canvas
     if section != "draw":
         with st.container(key=f"section_{section}"):
-            frame.guarded(section, lambda: sections.module(section).render())
+            sections.render(section)
     frame.write_url()
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_app.components import figures  # noqa: E402
+from mnist_app.components import figures, maps  # noqa: E402
 from mnist_core import evaluation, inside  # noqa: E402
 from mnist_core.checkpoints import CHECKPOINT_DIR, load_checkpoint  # noqa: E402
 from mnist_core.data import load_mnist, seed_split  # noqa: E402
@@ -80,7 +80,7 @@ def model_cases(name: str, model, split, probs: np.ndarray) -> dict:
         return figures.to_png(figures.confusion_figure(matrix, title="혼동 행렬", xlabel="예측", ylabel="정답"))
 
     def saliency_png():
-        return figures.to_png(figures.saliency_figure(x28, inside.saliency(model, x, trace.predicted), "기울기 × 입력"))
+        return maps.png(maps.saliency_picture(x28, inside.saliency(model, x, trace.predicted)))
 
     return {
         f"{name}: test probabilities, 10000 images (once per model)": lambda: test_probabilities(model, split.x_test),
@@ -95,9 +95,9 @@ def model_cases(name: str, model, split, probs: np.ndarray) -> dict:
         f"{name}: inside view (all of the above)": inside_view,
         f"{name}: bench view (transform + trace)": bench_view,
         f"{name}: errors + confusion + per-class": evaluation_view,
-        f"{name}: figure templates ({len(units)}) to PNG": lambda: figures.to_png(
-            figures.templates_figure(templates, units, 10, "첫 층의 가중치")),
-        f"{name}: figure saliency to PNG": saliency_png,
+        f"{name}: templates ({len(units)}) to PNG": lambda: maps.png(maps.templates_mosaic(templates, units)),
+        f"{name}: saliency to PNG": saliency_png,
+        f"{name}: layers' activation grids to PNG": lambda: [maps.png(maps.activation_grid(h)) for h in trace.hidden],
         f"{name}: figure confusion matrix to PNG": confusion_png,
         f"{name}: figure 24 mistakes to PNG": lambda: figures.to_png(
             figures.gallery_figure(split.x_test[mistakes.index[:24]], captions, 8, "틀린 숫자")),

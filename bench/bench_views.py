@@ -1,10 +1,12 @@
 """Benchmark: how fast the lesson, evaluation and inside views answer a click while a room draws.
 
-    MNIST_DATA_DIR=/path/to/mnist python bench/bench_views.py [--drawers 20] [--repeats 5]
+    MNIST_DATA_DIR=/path/to/mnist python bench/bench_views.py [--drawers 20] [--room sockets|browsers] [--repeats 5]
 
-One `streamlit run app.py`; `--drawers` Chromium sessions keep drawing a "1" and clearing it (their
-own thread and browser, as a room's laptops would), while one more session, warm (each view opened
-once first), clicks: the lesson's Next and Previous, a cell of the confusion matrix and the same cell
+One `streamlit run app.py`; `--drawers` sessions keep drawing a "1" and clearing it, while one more
+session, in Chromium, warm (each view opened once first), clicks. The room is `sockets` by default:
+websockets that send what a browser sends for each stroke, a stroke about every `--pause` seconds
+each, as a room's laptops would (socket_room.py says why); or `browsers`: Chromium pages on this
+machine, driven one after another by one thread. The clicks: the lesson's Next and Previous, a cell of the confusion matrix and the same cell
 again, a misclassified digit (its dialog), the inside view's next page of templates, the experiment
 bench's shift slider and another test image. Each click is timed in the page twice: "answered", from
 the click to the moment the script run is over (no run indicator, no skeleton) and the click's own new
@@ -29,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from browser import IDLE, chromium, open_section, settle, streamlit_server, stroke  # noqa: E402
 from helpers_app import T  # noqa: E402
+from socket_room import Room, record  # noqa: E402
 from test_e2e_browser import busiest_mistake  # noqa: E402
 
 ONE = ([(0.42, 0.30), (0.55, 0.14)], [(0.55, 0.14), (0.52, 0.50), (0.50, 0.86)])  # flag and stem
@@ -137,31 +140,44 @@ def report(times: dict[str, list]) -> None:
               f"{sum(v <= 0.3 for v in mine)}/{len(mine)} within 300 ms")
 
 
+def clicks(url: str, repeats: int, strokes) -> tuple[dict[str, list], float]:
+    """Every view's clicks from one warm Chromium session; their times, and the room's strokes a second meanwhile."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/?lang=ko")
+        for warm in ("lesson", "evaluate", "inside"):  # warm: data, predictions and figures cached
+            open_section(page, T("ko", f"section.{warm}"))
+        start, begun = time.perf_counter(), strokes()
+        times = lesson_clicks(page, repeats) | evaluation_clicks(page, repeats) | inside_clicks(page, repeats)
+        return times, (strokes() - begun) / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drawers", type=int, default=20)
+    parser.add_argument("--room", choices=("sockets", "browsers"), default="sockets")
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds between a socket session's strokes (about)")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     log = Path(tempfile.mkdtemp()) / "server.log"
     with streamlit_server(log) as url:
-        stop, ready, strokes = threading.Event(), threading.Event(), [0]
-        room = threading.Thread(target=draw_forever, args=(url, args.drawers, stop, ready, strokes), daemon=True)
-        if args.drawers:
-            room.start()
-            ready.wait(timeout=600)
-        with chromium() as browser:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.set_default_timeout(120_000)
-            page.goto(f"{url}/?lang=ko")
-            for warm in ("lesson", "evaluate", "inside"):  # warm: data, predictions and figures cached
-                open_section(page, T("ko", f"section.{warm}"))
-            start, begun = time.perf_counter(), strokes[0]
-            times = lesson_clicks(page, args.repeats) | evaluation_clicks(page, args.repeats) | inside_clicks(page, args.repeats)
-            rate = (strokes[0] - begun) / (time.perf_counter() - start)
-        stop.set()
-        room.join(timeout=120) if args.drawers else None
-    print(f"{args.drawers} drawing sessions ({rate:.1f} strokes a second while the clicks were timed)")
+        if args.room == "sockets":
+            with Room(url, record(url), sessions=args.drawers, pause=args.pause) as room:
+                times, rate = clicks(url, args.repeats, room.strokes)
+            if room.runs:
+                print(f"the room's {len(room.runs)} strokes, each sent to its run's end: median, slowest {ms(room.runs)} ms")
+        else:
+            stop, ready, strokes = threading.Event(), threading.Event(), [0]
+            room = threading.Thread(target=draw_forever, args=(url, args.drawers, stop, ready, strokes), daemon=True)
+            if args.drawers:
+                room.start()
+                ready.wait(timeout=600)
+            times, rate = clicks(url, args.repeats, lambda: strokes[0])
+            stop.set()
+            room.join(timeout=120) if args.drawers else None
+    print(f"{args.drawers} drawing sessions, {args.room} ({rate:.1f} strokes a second while the clicks were timed)")
     report(times)
     print(f"server log: {log}")
     print(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -58,7 +58,8 @@ def _walk(model: nn.Module, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.
 
 def _as_input(x: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
     """Any (784,) or (28, 28) input -> a new (1, 784) float32 tensor: the caller's array is never touched."""
-    t = torch.as_tensor(np.asarray(x, dtype=np.float32) if not isinstance(x, torch.Tensor) else x)
+    # np.array copies: a read-only row of the app's shared test images makes torch warn otherwise.
+    t = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.array(x, dtype=np.float32))
     if t.numel() != SIDE * SIDE:
         raise ValueError(f"expected 784 pixels, got shape {tuple(t.shape)}")
     return t.detach().to(device, torch.float32).reshape(1, -1).clone()

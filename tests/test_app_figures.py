@@ -1,6 +1,5 @@
 """mnist_app.components.figures: Korean text renders (and the check would see it if it did not), pyplot
-is never used, and each figure shows what it says: symmetric diverging scales, the confusion matrix's
-counts, tiles in their places."""
+is never used, and each figure shows what it says: the confusion matrix's counts, tiles in their places."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import sys
 import warnings
 
 import numpy as np
-import pytest
 from conftest import REPO
 from matplotlib.figure import Figure
 
@@ -32,13 +30,10 @@ def rendered_warnings(fig: Figure) -> list[str]:
 def every_figure(title: str) -> dict[str, Figure]:
     rng = np.random.default_rng(0)
     digits = rng.random((6, 28, 28)).astype(np.float32)
-    templates = rng.normal(size=(12, 28, 28)).astype(np.float32)
     return {
         "digit": figures.digit_figure(digits[0], title),
-        "templates": figures.templates_figure(templates, np.arange(12), 5, title),
         "gallery": figures.gallery_figure(digits, [f"{i} → {i + 1} (9{i}%)" for i in range(6)], 3, title),
         "confusion": figures.confusion_figure(np.eye(10, dtype=int) * 7, title=title, xlabel=title, ylabel=title),
-        "saliency": figures.saliency_figure(digits[0], digits[1] - 0.5, title),
     }
 
 
@@ -87,8 +82,7 @@ family = list(matplotlib.rcParams["font.family"])
 from mnist_app.components import figures
 import numpy as np
 x = np.zeros((28, 28), np.float32)
-for fig in (figures.digit_figure(x, "가"), figures.templates_figure(np.ones((3, 28, 28)), [0, 1], 2, "가"),
-            figures.gallery_figure(np.zeros((2, 784)), ["a", "b"]), figures.saliency_figure(x, x, "가")):
+for fig in (figures.digit_figure(x, "가"), figures.gallery_figure(np.zeros((2, 784)), ["a", "b"])):
     figures.to_png(fig)
 assert "matplotlib.pyplot" not in sys.modules, "pyplot imported by our figures"
 assert "koreanize_matplotlib" not in sys.modules, "koreanize_matplotlib imported: it rewrites rcParams"
@@ -105,18 +99,6 @@ def test_figures_leave_pyplot_and_global_settings_alone():
     command = [sys.executable, "-c", FRESH_PROCESS]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
-
-
-def test_templates_share_one_scale_symmetric_around_zero():
-    templates = np.zeros((4, 28, 28), np.float32)
-    templates[1, 3, 3], templates[2, 5, 5], templates[3, 0, 0] = 0.5, -2.0, 9.0
-    fig = figures.templates_figure(templates, np.array([2, 1]), cols=2)
-    image = fig.axes[0].images[0]
-    assert (image.norm.vmin, image.norm.vmax) == (-2.0, 2.0)  # unit 3 (9.0) is not shown: not in the scale
-    labels = [t.get_text() for t in fig.axes[0].texts]
-    assert labels == ["2", "1"]
-    shown = image.get_array()
-    assert shown[5, 5] == -2.0 and shown[3, 28 + figures.GAP + 3] == 0.5
 
 
 def test_mosaic_places_tiles_with_gaps():
@@ -138,11 +120,6 @@ def test_confusion_figure_shows_the_counts_and_labels():
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(d) for d in range(10)]
 
 
-def test_saliency_scale_is_symmetric_and_digit_is_gray():
-    s = np.zeros((28, 28))
-    s[4, 4], s[5, 5] = 0.2, -0.7
-    fig = figures.saliency_figure(np.ones((28, 28)), s)
-    image = fig.axes[1].images[0]
-    assert (image.norm.vmin, image.norm.vmax) == pytest.approx((-0.7, 0.7))
+def test_a_digit_is_gray_from_0_to_1():
     digit = figures.digit_figure(np.ones(784)).axes[0].images[0]
     assert digit.get_cmap().name.startswith("gray") and (digit.norm.vmin, digit.norm.vmax) == (0.0, 1.0)

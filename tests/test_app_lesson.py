@@ -59,6 +59,13 @@ def test_inside_reads_the_drawing_and_the_bench_moves_it(app_test, tiny_data, la
     at = open_section(at, "inside")
     assert_clean(at)
     assert T(lang, "inside.your_drawing") in markdown_text(at) and "**1**" in markdown_text(at)
+    pattern = re.escape(T(lang, "inside.layer", n=99, fired=98, size=97))
+    for number, name in (("99", "n"), ("98", "fired"), ("97", "size")):  # in the order each language puts them
+        pattern = pattern.replace(number, rf"(?P<{name}>\d+)")
+    layers = [m.groupdict() for m in re.finditer(pattern, markdown_text(at))]
+    assert [(m["n"], m["size"]) for m in layers] == [("1", "1024"), ("2", "1024")]  # the best network's two layers
+    assert all(0 < int(m["fired"]) < 1024 for m in layers)
+    assert T(lang, "inside.grid") in [c.value for c in at.caption]
     answers = dict(re.findall(r'class="bench-answer" data-model="([^"]+)" data-digit="(\d)"', markdown_text(at)))
     assert answers["best_mlp"] == "1" and answers["tutorial"] == "1" and len(answers) == 3
     at.slider(key="bench_dx").set_value(6).run()

@@ -71,8 +71,6 @@ def test_the_wall_shows_the_rooms_drawings_newest_first(app_test, no_data, room_
 
 
 def test_the_presenter_hides_clears_and_exports(app_test, no_data, room_db, monkeypatch, tmp_path):
-    from mnist_core.drawings import load_drawings
-
     monkeypatch.setenv("MNIST_PRESENTER_KEY", KEY)
     participant = draw(app_test("en"), ONE)
     participant.button(key="room_yes").click().run()

@@ -74,3 +74,4 @@ def bars(names: list[str], values: np.ndarray, *, x_title: str, y_title: str, he
         },
     }
     st.vega_lite_chart(frame, spec, width="stretch")
+

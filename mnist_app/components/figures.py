@@ -1,5 +1,6 @@
-"""Static figures drawn with matplotlib, as the tutorial draws: digits (imshow, gray), first-layer
-templates, the confusion matrix (scikit-learn's ConfusionMatrixDisplay) and saliency maps.
+"""Static figures drawn with matplotlib, as the tutorial draws: digits (imshow, gray), a gallery of
+digits and the confusion matrix (scikit-learn's ConfusionMatrixDisplay). The inside view's maps,
+drawn for every digit, are coloured pixels instead (maps.py).
 
 Always `matplotlib.figure.Figure` objects, never pyplot: pyplot keeps a global "current figure" that
 sessions on the server's threads would draw into at once. Korean text uses the NanumGothic font that
@@ -14,18 +15,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import logging
-import textwrap
 from pathlib import Path
 
 import numpy as np
 from matplotlib import colormaps, font_manager
-from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay
 
 logger = logging.getLogger(__name__)
-# Diverging, white at 0: red where ink raises the unit (or the score), blue where it lowers it.
-DIVERGING = colormaps["RdBu_r"].with_extremes(bad="white")  # bad: the NaN gaps of a mosaic
 GRAY = colormaps["gray"].with_extremes(bad="white")
 GAP = 2  # pixels of background between the tiles of a mosaic
 CAPTION_GAP = 10  # rows of background above each gallery tile, for its caption
@@ -92,40 +89,6 @@ def _grid(n: int, cols: int) -> tuple[int, int]:
     return cols, max(1, -(-n // cols))
 
 
-def templates_figure(
-    templates: np.ndarray, units: np.ndarray, cols: int = 10, title: str | None = None, *, numbers: bool = True
-) -> Figure:
-    """The first-layer templates (H, 28, 28) of `units` (K,): K tiles, each with its unit number
-    (`numbers`), and a colour bar.
-
-    One colour scale for all tiles, symmetric around 0 (white), so a pale tile is a weak unit. The
-    axes are placed by hand, not by constrained layout: the mosaic's geometry is known, and the
-    layout engine cost 65 of 250 ms (CPU) for 100 tiles; the 100 numbers cost another 95.
-    """
-    units = np.asarray(units, dtype=np.int64)
-    tiles = templates[units]  # (K, 28, 28)
-    limit = max(float(np.abs(tiles).max()), 1e-12) if tiles.size else 1.0
-    cols, rows = _grid(len(units), cols)
-    tile, bar = 0.7, 0.9  # inches: a tile, the colour bar's strip
-    # The title in lines that fit above the tiles: at 12 pt a Hangul syllable is 1/6 inch wide.
-    lines = textwrap.wrap(title or "", width=max(20, int(tile * cols * 6)))
-    head = 0.25 + 0.22 * len(lines) if lines else 0.1
-    width, height = tile * cols + bar, tile * rows + head
-    fig = Figure(figsize=(width, height))
-    ax = fig.add_axes((0.0, 0.0, tile * cols / width, tile * rows / height))
-    picture = mosaic(tiles, cols) if len(units) else np.full((28, 28), np.nan)
-    image = ax.imshow(picture, cmap=DIVERGING, norm=Normalize(-limit, limit), interpolation="nearest", aspect="auto")
-    for i, unit in enumerate(units if numbers else ()):  # the unit's number in its tile's top-left corner
-        r, c = divmod(i, cols)
-        ax.text(c * (28 + GAP) + 1, r * (28 + GAP) + 1, str(unit), va="top", ha="left", fontsize=6, color="0.25")
-    ax.set_axis_off()
-    cax = fig.add_axes(((tile * cols + 0.15) / width, 0.15, 0.15 / width, 0.7 * tile * rows / height))
-    fig.colorbar(image, cax=cax)
-    if title:
-        fig.text(0.5 * tile * cols / width, 1 - 0.05 / height, "\n".join(lines), ha="center", va="top", **_text(fontsize=12))
-    return fig
-
-
 def gallery_figure(images: np.ndarray, captions: list[str], cols: int = 8, title: str | None = None) -> Figure:
     """Digits (N, 28, 28) or (N, 784) in [0, 1] in a grid, a caption above each (e.g. '7 -> 2 (98%)')."""
     tiles = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
@@ -165,20 +128,4 @@ def confusion_figure(
         display.ax_.set_ylabel(ylabel, **_text())
     if title:
         display.ax_.set_title(title, **_text())
-    return fig
-
-
-def saliency_figure(x28: np.ndarray, saliency: np.ndarray, title: str | None = None, *, size: float = 3.0) -> Figure:
-    """The input (28, 28) beside its saliency (28, 28) on a scale symmetric around 0 (red: for, blue: against)."""
-    fig = Figure(figsize=(2 * size + 0.6, size), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    left.imshow(np.asarray(x28, dtype=np.float32).reshape(28, 28), cmap="gray", vmin=0.0, vmax=1.0)
-    limit = max(float(np.abs(saliency).max()), 1e-12)
-    image = right.imshow(saliency, cmap=DIVERGING, norm=Normalize(-limit, limit), interpolation="nearest")
-    for ax in (left, right):
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.colorbar(image, ax=right, shrink=0.8)
-    if title:
-        fig.suptitle(title, **_text())
     return fig

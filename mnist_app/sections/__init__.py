@@ -9,6 +9,10 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+import streamlit as st
+
+from ..frame import guarded
+
 MODULES = {
     "draw": "draw", "lesson": "lesson", "test": "test_images", "evaluate": "evaluate", "inside": "inside",
     "train": "train", "data": "data", "model": "model", "room": "room",
@@ -18,3 +22,22 @@ MODULES = {
 def module(section: str) -> ModuleType:
     """The module of a section id (`state.SECTIONS`), imported the first time it is asked for."""
     return importlib.import_module(f"{__name__}.{MODULES[section]}")
+
+
+# Sections whose clicks rerun the section alone, not the page around it (header, hidden canvas,
+# banner): what their clicks change is in the section. Measured with bench/bench_views.py: a click
+# on the confusion matrix reran a whole page of 44 messages; see the README for the figures.
+ALONE = frozenset({"lesson", "evaluate", "inside"})
+
+
+@st.fragment
+def _alone(section: str) -> None:
+    guarded(section, lambda: module(section).render())
+
+
+def render(section: str) -> None:
+    """Draw a section other than Draw; an unexpected error becomes one line (`frame.guarded`)."""
+    if section in ALONE:
+        _alone(section)
+    else:
+        guarded(section, lambda: module(section).render())

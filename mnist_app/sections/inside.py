@@ -15,7 +15,7 @@ from mnist_core.experiment import transform_digit
 from mnist_core.train import new_model
 
 from .. import state
-from ..components import figures
+from ..components import maps
 from ..components.charts import bars, probability_chart
 from ..components.pictures import pixels
 from ..frame import display_name
@@ -29,9 +29,11 @@ PAGE = 50  # templates on a page
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def templates_png(cache_id: str, _model, offset: int, title: str) -> bytes:
+def templates_png(cache_id: str, _model, offset: int) -> bytes:
+    """A page of first-layer templates, strongest first from `offset`, as PNG (cached: it is the same
+    for everyone who pages through the same model)."""
     units = inside.strongest_units(_model, PAGE, offset)
-    return figures.to_png(figures.templates_figure(inside.first_layer_templates(_model), units, cols=10, title=title))
+    return maps.png(maps.templates_mosaic(inside.first_layer_templates(_model), units))
 
 
 @st.cache_resource(show_spinner=False)  # shared by all sessions, never trained: only read
@@ -50,25 +52,17 @@ def the_digit(data) -> tuple[np.ndarray, str]:
     return data.split.x_test[index], t("test.caption", index=index)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def saliency_png(cache_id: str, _model, x: np.ndarray, digit: int) -> bytes:
-    return figures.to_png(figures.saliency_figure(x, inside.saliency(_model, x, digit)))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def top_units_png(cache_id: str, _model, units: tuple[int, ...]) -> bytes:
-    return figures.to_png(figures.templates_figure(inside.first_layer_templates(_model), list(units), cols=10))
-
-
 def layers(model: ModelChoice, trace: inside.Trace) -> None:
     for i, hidden in enumerate(trace.hidden):
         fired = int((hidden > 0).sum())
         st.markdown(t("inside.layer", n=i + 1, fired=fired, size=len(hidden)))
-        bars([str(u) for u in range(len(hidden))], hidden, x_title=t("inside.unit"), y_title=t("inside.activation"), height=120)
+        st.image(maps.activation_grid(hidden), width=maps.GRID_WIDTH)
+    st.caption(t("inside.grid"))
     top = inside.top_units(trace, 0, 10)
     if len(top):
         st.markdown(t("inside.top_units"))
-        st.image(top_units_png(model.cache_id, model.model, tuple(int(u) for u in top)), width="stretch")
+        st.image(maps.templates_picture(inside.first_layer_templates(model.model), top), width="stretch")
+        st.caption(t("inside.top_units_list", units=", ".join(str(int(u)) for u in top)))
 
 
 def owed(model: ModelChoice, trace: inside.Trace) -> None:
@@ -111,13 +105,14 @@ def render() -> None:
         return
     hidden = model.model_config.hidden[0]
     offset = st.number_input(t("inside.page", units=hidden), min_value=0, max_value=max(0, hidden - 1), value=0, step=PAGE, key="inside_offset")
-    st.image(templates_png(model.cache_id, model.model, int(offset), t("inside.templates", model=display_name(model.name))), width="stretch")
+    st.markdown(t("inside.templates", model=display_name(model.name)))
+    st.image(templates_png(model.cache_id, model.model, int(offset)), width="stretch")
     x, what = the_digit(data)
     trace = inside.forward_trace(model.model, x)
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown(t("inside.reads", what=what, digit=trace.predicted, percent=f"{100 * trace.probs.max():.0f}"))
-        st.image(saliency_png(model.cache_id, model.model, x, trace.predicted), width="stretch")
+        st.image(maps.saliency_picture(x, inside.saliency(model.model, x, trace.predicted)), width="stretch")
         owed(model, trace)
     with right:
         layers(model, trace)
