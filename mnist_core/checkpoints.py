@@ -149,7 +149,8 @@ def _read(path: Path) -> dict:
 def _configs(path: Path, payload: dict) -> tuple[ModelConfig, TrainConfig]:
     try:
         model_config = ModelConfig(**payload["model_config"])
-        train_config = TrainConfig(**payload["train_config"])
+        # Written before `order` existed: trained in the "seeded" order (config.ORDERS).
+        train_config = TrainConfig(**{"order": "seeded", **payload["train_config"]})
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path} has invalid metadata: {e}") from None
     return model_config, train_config

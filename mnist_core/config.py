@@ -40,6 +40,11 @@ class ModelConfig:
 
 SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("float32", "bfloat16")  # of the training step's arithmetic; weights and evaluation stay float32
+# The training rows' order each epoch. "loader": the order the tutorial's DataLoader(shuffle=True)
+# draws after torch.manual_seed(seed) and the network's initialisation, so the tutorial preset gives
+# the tutorial loop's own weights. "seeded": torch.randperm from a generator seeded with the seed, the
+# order of every checkpoint written before `order` existed (best_mlp.pt among them).
+ORDERS = ("loader", "seeded")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class TrainConfig:
     pen_width: tuple[float, float] = (0.8, 6.0)  # that pen's width in pixels of the 28x28 digit, uniform in this range
     precision: str = "float32"  # "bfloat16": forward and backward under CPU/CUDA autocast
     fused: bool = False  # Adam's fused kernel: faster, rounds differently (so not for the tutorial)
+    order: str = "loader"  # the rows' order each epoch: see ORDERS
 
     def __post_init__(self) -> None:
         checks = {
@@ -70,6 +76,7 @@ class TrainConfig:
             "pen": 0 <= self.pen <= 1,
             "pen_width": len(self.pen_width) == 2 and 0 < self.pen_width[0] <= self.pen_width[1],
             "precision": self.precision in PRECISIONS,
+            "order": self.order in ORDERS,
         }
         for name, ok in checks.items():
             if not ok:

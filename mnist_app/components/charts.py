@@ -33,6 +33,29 @@ def probability_chart(probs: np.ndarray, *, true_label: int | None = None, heigh
     st.vega_lite_chart(frame, spec, width="stretch")
 
 
+def models_chart(probs: dict[str, np.ndarray], *, height: int = 240) -> None:
+    """Several models' ten probabilities, {name: (10,)}, as one chart: for each digit a bar per model.
+
+    One chart, not one per model: each Vega view is drawn anew in the browser when its digit changes,
+    and three of them were a good part of the inside view's time to a new test image."""
+    names = list(probs)
+    frame = pd.DataFrame([{"digit": str(d), "model": name, "p": float(p[d])} for name, p in probs.items() for d in range(10)])
+    spec = {
+        "mark": {"type": "bar", "tooltip": True},
+        "height": height,
+        "encoding": {
+            "x": {"field": "digit", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0, "labelFontSize": 20}},
+            "xOffset": {"field": "model", "sort": names},
+            "y": {"field": "p", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": t("chart.probability"),
+                  "axis": {"format": "%", "labelFontSize": 14, "titleFontSize": 14}},
+            "color": {"field": "model", "type": "nominal", "sort": names, "title": None,
+                      "scale": {"range": [OTHER, "#3b6fb6", PREDICTED][: len(names)]},  # the untrained network grey
+                      "legend": {"orient": "top", "labelFontSize": 14, "symbolSize": 160}},
+        },
+    }  # fmt: skip
+    st.vega_lite_chart(frame, spec, width="stretch")
+
+
 def line_chart(frame: pd.DataFrame, column: str, *, height: int = 240) -> None:
     """One training curve (`column`) against the epoch, fractional."""
     spec = {

@@ -16,7 +16,7 @@ from mnist_core.train import new_model
 
 from .. import state
 from ..components import maps
-from ..components.charts import bars, probability_chart
+from ..components.charts import bars, models_chart
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
@@ -88,15 +88,14 @@ def bench(x: np.ndarray) -> None:
     moved = transform_digit(x, shift=(dx, dy), rotate_deg=turn, scale=scale, thickness=thick, noise=noise)
     models = {t("inside.untrained"): untrained_network()}
     models.update({n: c.model for n, c in model_choices().items() if n in ("tutorial", "best_mlp")})
-    cols = st.columns(len(models) + 1)
-    cols[0].image(pixels(moved, 224), width="stretch")
-    for col, (name, network) in zip(cols[1:], models.items()):
-        probs = predict(network, moved.reshape(1, -1))[0]
-        with col:
-            st.markdown(f'<div class="bench-answer" data-model="{name}" data-digit="{int(probs.argmax())}">'
-                        f'{name}: <b>{int(probs.argmax())}</b> ({100 * probs.max():.0f}%)</div>', unsafe_allow_html=True)  # fmt: skip
-            probability_chart(probs, height=160)
-
+    probs = {name: predict(network, moved.reshape(1, -1))[0] for name, network in models.items()}
+    picture, answers = st.columns([1, 3], gap="medium")
+    picture.image(pixels(moved, 224), width="stretch")
+    with answers:
+        st.markdown(" · ".join(f'<span class="bench-answer" data-model="{name}" data-digit="{int(p.argmax())}">'
+                               f'{name}: <b>{int(p.argmax())}</b> ({100 * p.max():.0f}%)</span>' for name, p in probs.items()),
+                    unsafe_allow_html=True)  # fmt: skip
+        models_chart(probs, height=300)
 
 def render() -> None:
     model = active_model()
