@@ -126,6 +126,7 @@ class _Step:
         self.augment_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
 
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step on the batch xb (B, 784), yb (B,): its mean loss () and logits (B, 10), detached."""
         if self.fast is not None:
             return self.fast(xb, yb)
         if self.config.augment:
@@ -138,7 +139,7 @@ class _Step:
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
-        return loss.detach() * len(yb), (logits.argmax(1) == yb).sum()
+        return loss.detach(), logits.detach()
 
     def close(self) -> None:
         """Training is over (finished or stopped): the model's parameters own their storage again."""
@@ -180,6 +181,14 @@ def _row_orders(model: nn.Module, config: TrainConfig, n: int, device: torch.dev
         yield torch.randperm(n, generator=torch.Generator().manual_seed(sampler_seed)).to(device)
 
 
+def _so_far(losses: torch.Tensor, predicted: torch.Tensor, y: torch.Tensor, batches: int, seen: int, batch_size: int) -> tuple[float, float]:
+    """The epoch's mean loss and training accuracy over its first `batches` batches (`seen` rows)."""
+    sizes = torch.full((batches,), float(batch_size), device=losses.device)
+    sizes[-1] = seen - batch_size * (batches - 1)  # the epoch's last batch may be short
+    loss = (losses[:batches] * sizes).sum().item() / seen
+    return loss, (predicted[:seen] == y[:seen]).sum().item() / seen
+
+
 def train(
     model: nn.Module,
     x: np.ndarray,
@@ -208,21 +217,26 @@ def train(
             # The epoch's rows gathered once, in order; each batch is then a slice of them, a view:
             # the same rows as xs[order[a:b]], with two tensor operations fewer a step.
             x_epoch, y_epoch = xs.index_select(0, order), ys.index_select(0, order)  # (N, 784), (N,)
-            loss_sum = torch.zeros((), device=device)  # running sums stay on the device: no sync per batch
-            correct = torch.zeros((), device=device, dtype=torch.long)
-            for batch, (xb, yb) in enumerate(zip(x_epoch.split(config.batch_size), y_epoch.split(config.batch_size)), start=1):
+            # Each batch's mean loss and each row's predicted digit, written in place: two tensor
+            # operations a step where running sums took six (measured: 3-4% of the tutorial's step).
+            losses = torch.zeros(batches, device=device)
+            predicted = torch.empty(len(xs), dtype=torch.long, device=device)
+            parts = zip(x_epoch.split(config.batch_size), y_epoch.split(config.batch_size), predicted.split(config.batch_size))
+            for batch, (xb, yb, pb) in enumerate(parts, start=1):
                 if should_stop is not None and should_stop():
                     history.stopped = True
                     break
-                batch_loss, batch_correct = step(xb, yb)
-                loss_sum += batch_loss
-                correct += batch_correct
+                loss, logits = step(xb, yb)
+                losses[batch - 1] = loss
+                torch.argmax(logits, 1, out=pb)
                 if on_progress is not None and (batch % report_every == 0 or batch == batches):
                     seen = min(batch * config.batch_size, len(xs))
-                    on_progress(Progress(epoch, config.epochs, batch, batches, loss_sum.item() / seen, correct.item() / seen))
+                    loss_mean, accuracy = _so_far(losses, predicted, y_epoch, batch, seen, config.batch_size)
+                    on_progress(Progress(epoch, config.epochs, batch, batches, loss_mean, accuracy))
             if history.stopped:
                 break
-            history.epochs.append({"epoch": epoch, "loss": loss_sum.item() / len(xs), "accuracy": correct.item() / len(xs)})
+            loss_mean, accuracy = _so_far(losses, predicted, y_epoch, batches, len(xs), config.batch_size)
+            history.epochs.append({"epoch": epoch, "loss": loss_mean, "accuracy": accuracy})
     finally:
         step.close()
     history.train_seconds = time.perf_counter() - start
