@@ -30,9 +30,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from mnist_app import frame, sections, state, style, training  # noqa: E402
+from mnist_app import frame, sections, state, style, training, warmup  # noqa: E402
 from mnist_app.i18n import t  # noqa: E402
-from mnist_app.sections import draw  # noqa: E402
 from mnist_app.state import Key  # noqa: E402
 
 logging.getLogger("mnist_app").setLevel(logging.INFO)
@@ -48,7 +47,7 @@ def main() -> None:
     with st.container(key="banner"):  # always there: the canvas below keeps its place in the page
         training.banner()
     section = state.get(Key.SECTION)
-    frame.guarded("draw", lambda: draw.render(visible=section == "draw"))  # always: see sections/draw.py
+    frame.guarded("draw", lambda: sections.module("draw").render(visible=section == "draw"))  # always: see sections/draw.py
     if line is not None:
         frame.guarded("header", lambda: frame.active_model_line(line))  # torch: after the canvas
     if section != "draw":
@@ -57,4 +56,8 @@ def main() -> None:
     frame.write_url()
 
 
-main()
+
+if __name__ == "__main__":  # a session's run of the page
+    main()
+else:  # `streamlit run app.py` imports this file to find `app`: the server, warming up before its first visitor
+    app = st.App(__file__, lifespan=warmup.lifespan)
