@@ -11,11 +11,13 @@ language switch keeps the section and the URL says `?section=test` in either lan
 section runs, so the data loads only when a section needs it; and it sits in the header, which
 presenter mode keeps while it hides Streamlit's own.
 
-A fresh server's first visitor waits for this file's imports: the header and the canvas are drawn by
-modules that import neither torch nor pandas, scikit-learn or matplotlib (4 s of imports on 2
-shared cores, of which torch 1.2-1.8 s). The model, its checkpoint and the answer beside the canvas
-load after the canvas is on screen, and every other section's module when it is first opened (or by
-the warm-up, whichever comes first).
+This file is read twice. `streamlit run app.py` imports it to find `app`, an `st.App` (Streamlit's
+ASGI server for this same file), whose lifespan warms the server before it opens: the data, the
+default model and its test predictions, and every section's module with torch, pandas, scikit-learn
+and matplotlib (4 s of imports on 2 shared cores), so the first visitor waits for none of them
+(mnist_app/warmup.py). Then each session runs it as `__main__`, the page. Without the lifespan (under
+AppTest), the header and the canvas are drawn by modules that import none of those libraries, and the
+warm-up starts as soon as the canvas is drawn.
 """
 
 from __future__ import annotations
@@ -54,7 +56,6 @@ def main() -> None:
         with st.container(key=f"section_{section}"):
             sections.render(section)
     frame.write_url()
-
 
 
 if __name__ == "__main__":  # a session's run of the page

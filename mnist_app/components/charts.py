@@ -6,6 +6,8 @@ costs tens of milliseconds of the GIL that the other sessions and a running trai
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -85,16 +87,20 @@ def bar_counts(counts: np.ndarray, *, height: int = 300) -> None:
     st.vega_lite_chart(frame, spec, width="stretch")
 
 
-def bars(names: list[str], values: np.ndarray, *, x_title: str, y_title: str, height: int = 160) -> None:
-    """Plain bars, one per name, in the given order (activations, contributions)."""
-    frame = pd.DataFrame({"name": names, "v": np.asarray(values, dtype=float)})
-    spec = {
-        "mark": {"type": "bar", "tooltip": True},
-        "height": height,
-        "encoding": {
-            "x": {"field": "name", "type": "nominal", "sort": None, "title": x_title, "axis": {"labelAngle": 0, "labelOverlap": True}},
-            "y": {"field": "v", "type": "quantitative", "title": y_title},
-        },
-    }
-    st.vega_lite_chart(frame, spec, width="stretch")
+def signed_bars(names: list[str], values: np.ndarray, *, name_title: str, value_title: str) -> None:
+    """Signed values as bars either side of a zero line, one row per name, in the given order
+    (contributions to a score: red for, blue against).
 
+    HTML, not a Vega-Lite chart: the inside view draws it for every digit, and each Vega view drawn
+    anew cost the browser tens of milliseconds (bench/bench_views.py)."""
+    values = np.asarray(values, dtype=float)
+    top = max(float(np.abs(values).max(initial=0.0)), 1e-12)
+    rows = []
+    for name, v in zip(names, values):
+        width = f"{50 * abs(v) / top:.1f}%"
+        side = "for" if v >= 0 else "against"
+        rows.append(f'<div class="signed-row" role="row"><span role="rowheader">{html.escape(name)}</span>'
+                    f'<span class="signed-track"><span class="signed-bar {side}" style="width:{width}"></span></span>'
+                    f'<span role="cell">{v:+.2f}</span></div>')  # fmt: skip
+    head = f'<div class="signed-row signed-head" role="row"><span role="columnheader">{html.escape(name_title)}</span><span></span><span role="columnheader">{html.escape(value_title)}</span></div>'
+    st.markdown(f'<div class="signed-bars" role="table">{head}{"".join(rows)}</div>', unsafe_allow_html=True)

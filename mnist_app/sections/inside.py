@@ -16,7 +16,7 @@ from mnist_core.train import new_model
 
 from .. import state
 from ..components import maps
-from ..components.charts import bars, models_chart
+from ..components.charts import models_chart, signed_bars
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
@@ -70,7 +70,7 @@ def owed(model: ModelChoice, trace: inside.Trace) -> None:
     parts = inside.contributions(model.model, trace)[digit]  # (H_last,)
     order = np.argsort(-np.abs(parts))[:12]
     st.markdown(t("inside.owed", digit=digit))
-    bars([str(u) for u in order], parts[order], x_title=t("inside.unit"), y_title=t("inside.share"), height=200)
+    signed_bars([str(u) for u in order], parts[order], name_title=t("inside.unit"), value_title=t("inside.share"))
 
 
 # A fragment: moving a slider reruns the bench alone, not the figures above it (measured with
