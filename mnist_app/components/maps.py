@@ -17,6 +17,8 @@ import io
 import numpy as np
 from matplotlib import colormaps
 from PIL import Image, ImageDraw, ImageFont
+
+from .pictures import enlarge
 from matplotlib.colors import Normalize
 
 MAGMA = colormaps["magma"]  # black for a unit that is off, to pale yellow for the strongest
@@ -46,7 +48,7 @@ def row(pictures: list[np.ndarray], scale: int = SCALE) -> np.ndarray:
     for picture in pictures:
         out[: picture.shape[0], x : x + picture.shape[1]] = picture
         x += picture.shape[1] + GAP
-    return np.kron(out, np.ones((scale, scale, 1), np.uint8))
+    return enlarge(out, scale)
 
 
 def saliency_picture(x28: np.ndarray, saliency: np.ndarray) -> np.ndarray:
@@ -93,7 +95,7 @@ def activation_grid(values: np.ndarray) -> np.ndarray:
     colours = MAGMA(level.reshape(rows, cols), bytes=True)[..., :3]
     colours.reshape(-1, 3)[len(values) :] = 255  # the last row's empty places: white, not "off"
     scale = max(2, GRID_WIDTH // cols)
-    out = np.kron(colours, np.ones((scale, scale, 1), np.uint8))
+    out = enlarge(colours, scale)
     out[::scale, :] = out[:, ::scale] = 60
     return out
 

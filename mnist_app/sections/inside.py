@@ -102,10 +102,22 @@ def render() -> None:
     data = require_data("inside") if model is not None else None
     if model is None or data is None:
         return
+    templates(model)
+    digit_views(model, data)
+
+
+# Fragments, like the bench below: paging the templates redraws them alone, and another digit
+# redraws its views alone, not the page of templates above them (bench/bench_views.py).
+@st.fragment
+def templates(model: ModelChoice) -> None:
     hidden = model.model_config.hidden[0]
     offset = st.number_input(t("inside.page", units=hidden), min_value=0, max_value=max(0, hidden - 1), value=0, step=PAGE, key="inside_offset")
     st.markdown(t("inside.templates", model=display_name(model.name)))
     st.image(templates_png(model.cache_id, model.model, int(offset)), width="stretch")
+
+
+@st.fragment
+def digit_views(model: ModelChoice, data) -> None:
     x, what = the_digit(data)
     trace = inside.forward_trace(model.model, x)
     left, right = st.columns(2, gap="large")
