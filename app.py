@@ -15,9 +15,9 @@ This file is read twice. `streamlit run app.py` imports it to find `app`, an `st
 ASGI server for this same file), whose lifespan warms the server before it opens: the data, the
 default model and its test predictions, and every section's module with torch, pandas, scikit-learn
 and matplotlib (4 s of imports on 2 shared cores), so the first visitor waits for none of them
-(mnist_app/warmup.py). Then each session runs it as `__main__`, the page. Without the lifespan (under
-AppTest), the header and the canvas are drawn by modules that import none of those libraries, and the
-warm-up starts as soon as the canvas is drawn.
+(mnist_app/warmup.py). Then each session runs it as `__main__`, the page. Even so, the header and the
+canvas are drawn by modules that import none of those libraries, and the answer beside the canvas
+imports them after it.
 """
 
 from __future__ import annotations

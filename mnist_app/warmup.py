@@ -3,11 +3,10 @@ predictions for the test images and every section's module (with them pandas, to
 matplotlib), so that nobody waits for them, not even the first page.
 
 `streamlit run app.py` runs app.py's `st.App`, whose `lifespan` runs this before the server opens
-(at most WAIT_S). Without it (AppTest, or the page run some other way) `start()` runs it in the
-background from the first visitor's first run, as soon as the canvas is drawn (sections/draw.py);
-its imports are inside `_warm`, so that the canvas does not wait for them. Measured with
-bench/bench_startup.py (README): the first page's canvas usable 1.4-1.6 s after opening it, against
-2.0-2.8 s when the warm-up began with the first visitor, who then waited for pandas among others.
+(at most WAIT_S). AppTest has no lifespan, and needs none: its tests swap the data source between
+runs, which a background load would race. Measured with bench/bench_startup.py (README): the first
+page's canvas usable 1.4-1.6 s after opening it, against 2.0-2.8 s when the warm-up began with the
+first visitor, who then waited for pandas among others.
 """
 
 from __future__ import annotations
@@ -18,32 +17,20 @@ import logging
 import threading
 import time
 
-from streamlit import config
-
 logger = logging.getLogger(__name__)
-_started = threading.Event()  # once per server process
 WAIT_S = 20  # the longest the server's start waits for the warm-up (here: 4.7-5.6 s with the data on disk)
-
-
-def start() -> None:
-    # Not under AppTest: its tests swap the data source between runs, which a background load would race.
-    if not _started.is_set() and not config.get_option("global.appTest"):
-        _started.set()
-        threading.Thread(target=_warm, name="warmup", daemon=True).start()
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app):
     """The server's start (`streamlit run app.py` runs app.py's `st.App`): the server opens to
     visitors once warm, so its first visitor waits for none of this (bench/bench_startup.py)."""
-    if not _started.is_set():
-        _started.set()
-        began, warming = time.perf_counter(), threading.Thread(target=_warm, name="warmup", daemon=True)
-        warming.start()
-        # At most WAIT_S: data fetched from OpenML (no local copy) can take minutes; it goes on meanwhile.
-        await asyncio.to_thread(warming.join, WAIT_S)
-        done = "warm" if not warming.is_alive() else f"still warming after {WAIT_S} s; open anyway"
-        logger.info("%s (%.1f s): data, default model, test predictions, every section's module", done, time.perf_counter() - began)
+    began, warming = time.perf_counter(), threading.Thread(target=_warm, name="warmup", daemon=True)
+    warming.start()
+    # At most WAIT_S: data fetched from OpenML (no local copy) can take minutes; it goes on meanwhile.
+    await asyncio.to_thread(warming.join, WAIT_S)
+    done = "warm" if not warming.is_alive() else f"still warming after {WAIT_S} s; open anyway"
+    logger.info("%s (%.1f s): data, default model, test predictions, every section's module", done, time.perf_counter() - began)
     yield
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import warmup
 from ..components import canvas
 
 
@@ -22,10 +21,6 @@ def render(visible: bool = True) -> None:
         left, middle, right = st.columns([4, 5, 3], gap="medium")  # drawing -> answer -> the network's view
         with left:
             image, strokes = canvas.drawing(decode=visible)
-        # The data, the model, the test predictions: loading from the moment the canvas is drawn, not
-        # from the end of the run, or a click on the test images 3 s later still waited for them
-        # (bench/bench_startup.py: 1.4-3.8 s).
-        warmup.start()
         if not visible:
             st.html("<style>.st-key-draw_area {display: none;}</style>")
             return
