@@ -31,10 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from browser import IDLE, chromium, open_section, settle, streamlit_server, stroke  # noqa: E402
 from helpers_app import T  # noqa: E402
-from socket_room import Room, record  # noqa: E402
+from socket_room import ONE, Room, record  # noqa: E402
 from test_e2e_browser import busiest_mistake  # noqa: E402
 
-ONE = ([(0.42, 0.30), (0.55, 0.14)], [(0.55, 0.14), (0.52, 0.50), (0.50, 0.86)])  # flag and stem
 # What a click changes, as a string the page can compare before and after it.
 STEP = "() => document.querySelector('.lesson-title')?.dataset.step"
 GALLERY = "() => [...document.querySelectorAll('.st-key-evaluate_gallery path[aria-label]')].map(e => e.ariaLabel).join()"

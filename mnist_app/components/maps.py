@@ -1,8 +1,8 @@
 """Maps as coloured pixels: a saliency map beside its digit, a row of first-layer templates, and a
 hidden layer's activations as a grid of squares, one per unit.
 
-The inside view draws these for every digit it is shown, so they are numpy arrays coloured with the
-diverging scale of `figures.py`, not matplotlib figures: measured with bench/bench_inside.py, a
+The inside view draws these for every digit it is shown, so they are numpy arrays coloured with
+matplotlib's colour maps (a lookup, no figure), not matplotlib figures: measured with bench/bench_inside.py, a
 saliency figure took 105 ms to PNG and ten templates about as long; these take a millisecond or two.
 The activations were Vega-Lite bar charts: for the best network's two layers of 1024 units they
 were the slowest part of a new digit in the browser (bench/bench_views.py: the inside view answered
@@ -16,10 +16,10 @@ import io
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.colors import Normalize
 from PIL import Image, ImageDraw, ImageFont
 
 from .pictures import enlarge
-from matplotlib.colors import Normalize
 
 MAGMA = colormaps["magma"]  # black for a unit that is off, to pale yellow for the strongest
 DIVERGING = colormaps["RdBu_r"]  # white at 0: red where ink raises the score, blue where it lowers it
@@ -78,6 +78,7 @@ def templates_mosaic(templates: np.ndarray, units, cols: int = 10, *, numbers: b
 def templates_picture(templates: np.ndarray, units, scale: int = 4) -> np.ndarray:
     """The templates of `units` in one row, unnumbered (the page lists the units under it)."""
     return templates_mosaic(templates, units, cols=len(units), numbers=False, scale=scale)
+
 
 def grid_columns(units: int) -> int:
     """Columns of a layer's grid: a square, or nearly (100 units: 10, 1024: 32)."""
