@@ -1,16 +1,18 @@
 """Benchmark: how well checkpoints read drawings of the seed split's test digits.
 
     MNIST_DATA_DIR=../shared/data/mnist python bench/bench_drawings.py [--n 2000] [--checkpoint P ...]
-        [--cache FILE.npz] [--normalise-strokes]
+        [--cache FILE.npz] [--no-thinning]
 
 For each checkpoint, prints accuracy on (a) the plain 28x28 test digits, (b) canvas-like drawings
 (`canvas_like.py`: MNIST's own strokes blown up, thickened or thinned, per colouring; the whole
 canvas squashed to 28x28 for comparison), and (c) pen-drawn digits (`pen_drawn.py`: each digit's
 skeleton redrawn with one round pen 12-36 px wide). (b) and (c) go through `prepare`, as the app's
 canvas and `predict` do. `--cache` keeps the prepared inputs in a file (made once, then read), so
-more checkpoints can be compared on the very same drawings; `--normalise-strokes` tries the
-stroke-width normalisation of `stroke_width.py` in `prepare` (an experiment, not what the app does).
-All three sets come from the seed split's test digits, never its training digits.
+more checkpoints can be compared on the very same drawings; `--no-thinning` measures `prepare`
+without its thinning of marker strokes (`preprocess.thin_strokes`), to show what that step is worth.
+Pen-drawn accuracy is also given by the pen's width once the digit is fitted to the 20-px box, and
+apart for the test digits whose loops MNIST's own pen had filled: redrawn from their skeleton, such an
+8 has one loop or none. All three sets come from the seed split's test digits, never its training digits.
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import canvas_like  # noqa: E402
 import pen_drawn  # noqa: E402
 
+from mnist_core import preprocess  # noqa: E402
 from mnist_core.checkpoints import default_checkpoint_path, load_checkpoint  # noqa: E402
 from mnist_core.data import load_mnist, seed_split  # noqa: E402
 from mnist_core.model import predict_proba  # noqa: E402
-from mnist_core.preprocess import prepare, to_ink  # noqa: E402
+from mnist_core.preprocess import BOX, prepare, stroke_width, to_ink  # noqa: E402
+
+WIDTH_BINS = (0, 2, 3, 4, 5, 6, 99)  # the pen's width in pixels of the 20-px box
+LOOPS = {0: 1, 6: 1, 8: 2, 9: 1}  # a digit's loops, when written closed
 
 
 def whole_canvas(image: np.ndarray) -> np.ndarray:
@@ -45,17 +51,38 @@ def accuracy(model, inputs: np.ndarray, labels: np.ndarray) -> float:
     return float((preds == labels).mean())
 
 
+def width_in_box(prepared) -> float:
+    """The drawing's stroke width in pixels of the 20-px box, as `prepare` measures it."""
+    return stroke_width(prepared.crop >= 0.5)[0] * BOX / max(prepared.crop.shape)
+
+
+def loops_filled(digits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(N,) bool: a 0, 6, 8 or 9 with fewer holes than its loops (4x upsampled, thresholded at 0.5)."""
+    from scipy.ndimage import label
+
+    big = torch.nn.functional.interpolate(torch.from_numpy(digits).view(-1, 1, 28, 28), scale_factor=4, mode="bilinear")
+    holes = np.array([label(~np.pad(b, 1))[1] - 1 for b in (big[:, 0] >= 0.5).numpy()])
+    return np.array([holes[i] < LOOPS.get(int(d), 0) for i, d in enumerate(labels)])
+
+
+def pen_breakdown(correct: np.ndarray, widths: np.ndarray, filled: np.ndarray) -> str:
+    bins = np.digitize(widths, WIDTH_BINS) - 1
+    parts = [f"{lo}-{hi if hi < 99 else ''} px {100 * correct[bins == i].mean():.1f}% ({(bins == i).sum()})"
+             for i, (lo, hi) in enumerate(zip(WIDTH_BINS, WIDTH_BINS[1:])) if (bins == i).any()]  # fmt: skip
+    return (f"  (c) by pen width: {', '.join(parts)}\n  (c) loops open in the source digit: {100 * correct[~filled].mean():.2f}% "
+            f"({(~filled).sum()}); a loop filled: {100 * correct[filled].mean():.2f}% ({filled.sum()})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="test digits to draw (max 10000)")
     parser.add_argument("--checkpoint", nargs="+", default=None, help="default: the app's default checkpoint")
     parser.add_argument("--cache", help="an .npz of the prepared sets: read if it exists, else written")
-    parser.add_argument("--normalise-strokes", action="store_true", help="see stroke_width.py")
+    parser.add_argument("--no-thinning", action="store_true", help="prepare without thinning marker strokes")
     args = parser.parse_args()
-    if args.normalise_strokes:
-        import stroke_width
-
-        stroke_width.install()
+    thinning = not args.no_thinning
+    if not thinning:
+        preprocess.thin_strokes = lambda crop: (crop, False)  # prepare looks it up at call time
     paths = [Path(p) for p in args.checkpoint] if args.checkpoint else [default_checkpoint_path()]
     models = {path.name: load_checkpoint(path).model for path in paths}
     split = seed_split(load_mnist())
@@ -65,19 +92,24 @@ def main() -> None:
     cached = Path(args.cache) if args.cache else None
     if cached is not None and cached.is_file():
         with np.load(cached) as f:
-            sets = {key: f[key] for key in f.files if key != "normalise_strokes"}
-            made_with = bool(f["normalise_strokes"])
+            sets = {key: f[key] for key in f.files if key != "thinning"}
+            made_with = bool(f["thinning"]) if "thinning" in f.files else None
         assert all(len(x) == len(labels) for x in sets.values()), f"{cached} holds another --n"
-        assert made_with == args.normalise_strokes, f"{cached} was made with normalise_strokes={made_with}"
+        assert made_with == thinning, f"{cached} was made with thinning={made_with}"
     for colouring in canvas_like.COLOURINGS if not sets else ():
         canvases = canvas_like.drawings(digits, colouring)
         sets[f"(b) canvas-like {colouring}, whole canvas"] = np.stack([whole_canvas(c) for c in canvases])
         sets[f"(b) canvas-like {colouring}"] = np.stack([prepare(c).flat for c in canvases])
     if "(c) pen-drawn" not in sets:
-        sets["(c) pen-drawn"] = np.stack([prepare(c).flat for c in pen_drawn.drawings(digits)])
+        prepared = [prepare(c) for c in pen_drawn.drawings(digits)]
+        sets["(c) pen-drawn"] = np.stack([p.flat for p in prepared])
+        widths = np.array([width_in_box(p) for p in prepared])
         if cached is not None:
-            np.savez_compressed(cached, **sets, normalise_strokes=np.array(args.normalise_strokes))
-    print(f"{len(labels)} test digits of the seed split{', strokes normalised' if args.normalise_strokes else ''}, "
+            np.savez_compressed(cached, **sets, widths=widths, thinning=np.array(thinning))
+    else:
+        widths = sets.pop("widths")
+    filled = loops_filled(digits, labels)
+    print(f"{len(labels)} test digits of the seed split{'' if thinning else ', prepared without thinning'}, "
           f"drawn and prepared in {time.perf_counter() - start:.0f} s")  # fmt: skip
     for name, model in models.items():
         plain = accuracy(model, digits, labels)
@@ -87,6 +119,8 @@ def main() -> None:
             acc = accuracy(model, x, labels)
             print(f"  {key}: {100 * acc:.2f}% ({100 * (acc - plain):+.2f} points)")
         print(f"  (b) canvas-like, all colourings: {100 * np.mean(canvas):.2f}%")
+        pen = predict_proba(model, torch.from_numpy(sets["(c) pen-drawn"])).argmax(1).numpy() == labels
+        print(pen_breakdown(pen, widths, filled))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
 MNIST digits were size-normalised to fit a 20x20 box keeping their aspect ratio, anti-aliased, and
 placed in a 28x28 field with their centre of mass at the centre. Doing the same to a canvas drawing
 (instead of squashing the whole canvas to 28x28) is what makes drawn digits readable to the model.
+
+A canvas pen has one width whatever the size of the digit, so a digit drawn small comes out in a
+marker's strokes, far wider than MNIST's pen ever was. Strokes wider than MNIST's widest are eroded
+to that width before fitting the box (`thin_strokes`); thinner ones are left as drawn.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ from enum import Enum
 
 import numpy as np
 from PIL import Image
+from scipy.ndimage import distance_transform_edt
 
 INK_THRESHOLD = 0.2  # ink below this fraction of full strength is background noise, not the digit
 MIN_INK_PIXELS = 4  # fewer strong pixels than this is an empty drawing
 MIN_EXTENT = 0.15  # a digit spans at least this fraction of the picture's longer side: less is a dot
 MAX_FILL = 0.75  # the inkiest MNIST digits fill about 60% of their 20x20 box: more is a scribble
 BOX, FIELD = 20, 28
+# MNIST's stroke width in its 20x20 box, measured with `stroke_width` on 3000 training digits
+# (upsampled 4x): median 2.5 px, 90th percentile 3.6, 95th 4.0. Wider strokes are eroded to this.
+MAX_STROKE = 4.0
 
 
 class Problem(str, Enum):
@@ -40,6 +48,7 @@ class Prepared:
     crop: np.ndarray
     digit: np.ndarray
     problem: Problem | None = None
+    thinned: bool = False  # the strokes were wider than MNIST's and were eroded (`thin_strokes`)
 
     @property
     def empty(self) -> bool:
@@ -82,13 +91,49 @@ def to_ink(image: np.ndarray, polarity: str = "auto") -> np.ndarray:
     return np.clip((ink - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
 
 
+def stroke_width(binary: np.ndarray) -> tuple[float, np.ndarray]:
+    """The typical stroke width in pixels of a boolean ink map, and its distance transform.
+
+    Across a stroke w pixels wide the distances to the background run evenly from 1 to w/2, so
+    w = 4 * mean - 2. The mean of the distances up to twice their median (plus a pixel, for even
+    widths): a loop the pen filled is a blob of large distances, which must not make the whole
+    digit's strokes look wider than they are.
+    """
+    distance = distance_transform_edt(np.pad(binary, 1))[1:-1, 1:-1]
+    inside = distance[binary]
+    return 4 * float(inside[inside <= 2 * np.median(inside) + 1].mean()) - 2, distance
+
+
+def thin_strokes(crop: np.ndarray, max_width: float = MAX_STROKE) -> tuple[np.ndarray, bool]:
+    """Erode a crop's strokes so that, once fitted to the BOX, they are at most `max_width` wide.
+
+    Returns the (new) crop, cut to its ink, and whether it was thinned. Eroding by d pixels takes
+    2d off both the strokes' width w and the digit's extent E, so d solves (w - 2d) / (E - 2d) =
+    max_width / BOX. Measured on 10000 pen-drawn test digits (bench/bench_drawings.py): 96.2% read
+    right without it, 97.7% with it (90.8% instead of 66.1% for the widest pens, 6-8 px).
+    """
+    binary = crop >= 0.5
+    if not binary.any():
+        return crop, False
+    width, distance = stroke_width(binary)
+    extent = max(crop.shape)
+    if width * BOX / extent <= max_width:
+        return crop, False
+    depth = (width - max_width * extent / BOX) / (2 * (1 - max_width / BOX))
+    ink = np.clip(distance - depth, 0.0, 1.0).astype(np.float32)  # anti-aliased: a pixel deep is full ink
+    rows, cols = np.flatnonzero(ink.max(1) > 0), np.flatnonzero(ink.max(0) > 0)
+    if len(rows) == 0:
+        return crop, False
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], True
+
+
 def _fit_box(crop: np.ndarray) -> np.ndarray:
-    """Resize so the longer side is BOX pixels, keeping the aspect ratio, with anti-aliasing."""
+    """Resize so the longer side is BOX pixels, keeping the aspect ratio, with anti-aliasing, at full strength."""
     h, w = crop.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    resized = np.asarray(Image.fromarray(crop, mode="F").resize(size, Image.Resampling.LANCZOS))
-    return np.clip(resized, 0.0, 1.0)
+    resized = np.clip(np.asarray(Image.fromarray(crop, mode="F").resize(size, Image.Resampling.LANCZOS)), 0.0, 1.0)
+    return resized / max(float(resized.max()), 1e-6)  # full-strength strokes, as in MNIST
 
 
 def _centre_by_mass(patch: np.ndarray) -> np.ndarray:
@@ -110,7 +155,7 @@ def _rejected(ink: np.ndarray, crop: np.ndarray, problem: Problem) -> Prepared:
 
 
 def prepare(image: np.ndarray, polarity: str = "auto") -> Prepared:
-    """Find the ink, crop it, fit it in 20x20 and centre it by mass in 28x28, as MNIST was made.
+    """Find the ink, crop it, thin a marker's strokes, fit it in 20x20 and centre it by mass in 28x28.
 
     `polarity`: "light" (light ink on dark), "dark", or "auto" to judge by the picture's border.
     """
@@ -123,7 +168,9 @@ def prepare(image: np.ndarray, polarity: str = "auto") -> Prepared:
     if max(crop.shape) < MIN_EXTENT * max(ink.shape):
         return _rejected(ink, crop, Problem.TOO_SMALL)
     patch = _fit_box(crop)
-    patch = patch / max(float(patch.max()), 1e-6)  # full-strength strokes, as in MNIST
     if patch.sum() > MAX_FILL * BOX * BOX:
         return _rejected(ink, crop, Problem.SCRIBBLE)
-    return Prepared(ink, crop, _centre_by_mass(patch))
+    thin, thinned = thin_strokes(crop)
+    if thinned:
+        patch = _fit_box(thin)
+    return Prepared(ink, crop, _centre_by_mass(patch), thinned=thinned)

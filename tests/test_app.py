@@ -59,6 +59,14 @@ def test_a_drawing_is_predicted_with_the_active_model_and_its_stages_shown(app_t
     assert [i.proto.imgs[0].caption for i in at.get("image")] == [T(lang, "draw.crop"), T(lang, "draw.input")]
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_digit_drawn_small_with_the_marker_is_shown_thinned(app_test, no_data, lang):
+    at = draw(app_test(lang), drawing((120, 200, 150, 182)))  # a "1" 80 px tall, 32 wide: 8 px of the 20-px box
+    assert_clean(at)
+    assert predicted_digit(at) is not None
+    assert [i.proto.imgs[0].caption for i in at.get("image")] == [T(lang, "draw.crop"), T(lang, "draw.input_thinned")]
+
+
 def test_the_shipped_checkpoint_reads_a_drawn_one_and_is_sure(app_test, no_data, monkeypatch):
     monkeypatch.delenv("MNIST_CHECKPOINT_DIR")  # the repository's checkpoints/
     at = draw(app_test(), ONE)

@@ -9,10 +9,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image, ImageDraw
+from scipy.ndimage import distance_transform_edt
 
 from helpers_core import draw_digit, real_mnist, tutorial_model
+from mnist_core import preprocess
+from mnist_core.augment import skeletonize
+from mnist_core.checkpoints import default_checkpoint_path, load_checkpoint
 from mnist_core.model import predict_proba
-from mnist_core.preprocess import FIELD, Problem, prepare, to_ink
+from mnist_core.preprocess import FIELD, MAX_STROKE, Problem, prepare, stroke_width, to_ink
 
 
 def centre_of_mass(digit: np.ndarray) -> tuple[float, float]:
@@ -266,3 +270,94 @@ def test_real_digits_redrawn_big_are_still_recognised():
     redrawn = predict_proba(model, torch.from_numpy(prepared)).argmax(1).numpy()
     assert (direct == y).mean() > 0.9
     assert (redrawn == y).mean() >= (direct == y).mean() - 0.05
+
+
+# ------------------------------------------------------------------------------------ marker strokes
+
+
+def bar(width: int) -> np.ndarray:
+    """A vertical bar `width` pixels wide and a stroke's length (10 widths) long."""
+    ink = np.zeros((12 * width, 3 * width), bool)
+    ink[width : 11 * width, width : 2 * width] = True
+    return ink
+
+
+@pytest.mark.parametrize("width", [3, 8, 15, 24, 36, 50])
+def test_stroke_width_measures_a_bar(width):
+    measured, _ = stroke_width(bar(width))
+    assert abs(measured - width) <= max(1.0, 0.05 * width), measured
+
+
+def seven(pen: int, height: int = 240) -> np.ndarray:
+    """A "7" on the app's canvas (white on black), `height` px tall, with a round pen `pen` px wide."""
+    top, left = 40, 60
+    corner, foot = (left + height * 0.7, top), (left + height * 0.25, top + height)
+
+    def draw(d):
+        d.line([(left, top), corner, foot], fill=255, width=pen, joint="curve")
+        for x, y in ((left, top), foot):
+            d.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill=255)
+
+    return app_canvas(draw)
+
+
+def width_in_box(digit: np.ndarray) -> float:
+    """The stroke width of a 28x28 input in pixels of the 20x20 box, measured 4x upsampled as MNIST's was."""
+    big = np.asarray(Image.fromarray(digit, mode="F").resize((112, 112), Image.Resampling.BILINEAR)) >= 0.5
+    return stroke_width(big)[0] / 4
+
+
+def test_a_marker_digit_is_thinned_to_mnists_widest_stroke(monkeypatch):
+    canvas = seven(pen=30, height=80)  # a small digit: the pen is 30 px of 110, 5.5 px of the 20-px box
+    thick = prepare(canvas, polarity="light")
+    check_model_input(thick)
+    assert thick.thinned
+    assert MAX_STROKE - 1 <= width_in_box(thick.digit) <= MAX_STROKE + 0.5
+    monkeypatch.setattr(preprocess, "thin_strokes", lambda crop: (crop, False))
+    assert width_in_box(prepare(canvas, polarity="light").digit) > MAX_STROKE + 1
+
+
+def test_a_digit_in_mnists_stroke_is_left_as_drawn():
+    usual = prepare(seven(pen=24, height=220), polarity="light")  # the pen is 24 px of 244: 2 px of 20
+    check_model_input(usual)
+    assert not usual.thinned
+    assert width_in_box(usual.digit) == pytest.approx(24 * 20 / 244, abs=1.0)
+
+
+def test_thinning_keeps_a_thin_tail_beside_a_filled_loop():
+    """A "9" whose loop the pen filled: the blob must not make the tail look wide enough to erase it."""
+
+    def nine(d):
+        d.ellipse((120, 40, 220, 140), fill=255)  # the loop, filled: a blob 100 px across
+        d.line([(210, 90), (200, 300)], fill=255, width=30)
+
+    prepared = prepare(app_canvas(nine), polarity="light")
+    check_model_input(prepared)
+    rows = np.flatnonzero(prepared.digit.max(1) > 0.2)
+    assert rows[-1] - rows[0] + 1 >= 18  # the tail is still there: the digit is still 20 px tall
+    assert prepared.digit[rows[-1] - 3 : rows[-1] + 1].max() > 0.5
+
+
+def marker_drawn(digits: np.ndarray, pen: float) -> list[np.ndarray]:
+    """MNIST digits redrawn along their skeletons (at 4x) with a round pen `pen` pixels wide, 112 px tall."""
+    big = torch.nn.functional.interpolate(torch.from_numpy(digits).view(-1, 1, 28, 28), scale_factor=4, mode="bilinear")
+    skeletons = skeletonize(big >= 0.5, iterations=20)[:, 0].bool().numpy()
+    return [np.clip(pen / 2 + 0.5 - distance_transform_edt(~s), 0, 1) for s in skeletons]
+
+
+def test_real_digits_drawn_with_a_marker_are_read_better_thinned(monkeypatch):
+    """The shipped default reads MNIST test digits redrawn with a marker (5-6 px of the 20-px box)
+    better with the strokes thinned than as drawn."""
+    _, split = real_mnist()
+    x, y = split.x_test[:500], split.y_test[:500]
+    model = load_checkpoint(default_checkpoint_path()).model
+    drawn = marker_drawn(x, pen=24)
+
+    def accuracy() -> float:
+        inputs = np.stack([prepare(d).flat for d in drawn])
+        return float((predict_proba(model, torch.from_numpy(inputs)).argmax(1).numpy() == y).mean())
+
+    thinned = accuracy()
+    monkeypatch.setattr(preprocess, "thin_strokes", lambda crop: (crop, False))
+    as_drawn = accuracy()
+    assert thinned >= as_drawn + 0.03, (thinned, as_drawn)

@@ -57,7 +57,8 @@ def stages(prepared: Prepared | None) -> None:
         return
     st.markdown(f"**{t('draw.stages')}**")
     st.image(pixels(prepared.crop, 112), caption=t("draw.crop"), width=112)
-    st.image(pixels(prepared.digit, 168), caption=t("draw.input"), width=168)
+    caption = t("draw.input_thinned" if prepared.thinned else "draw.input")  # a marker's strokes: thinned
+    st.image(pixels(prepared.digit, 168), caption=caption, width=168)
 
 
 def show(image: np.ndarray | None, strokes: int, middle, right) -> None:
