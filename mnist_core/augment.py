@@ -11,6 +11,7 @@ device, so augmentation costs little next to the training step.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -111,6 +112,26 @@ def _gaussian_kernel(sigma: float, device: torch.device) -> torch.Tensor:
     return k / k.sum()
 
 
+@functools.lru_cache(maxsize=8)
+def _smoothing_matrix(sigma: float, n: int, device: torch.device) -> torch.Tensor:
+    """(n, n) M such that M @ f is f (n rows) convolved with a Gaussian of width `sigma`, reflected at the edges.
+
+    Smoothing a batch of 28x28 fields as M @ f @ M.T is the separable convolution with reflect
+    padding, as two small batched matmuls: 1.3 ms for a batch of 128 where conv2d with its
+    25-tap kernels took 22 ms (measured while another process shared the 2 cores).
+    """
+    k = _gaussian_kernel(sigma, torch.device("cpu"))
+    radius = len(k) // 2
+    m = torch.zeros(n, n)
+    for i in range(n):
+        for t, weight in enumerate(k):
+            j = i + t - radius
+            while not 0 <= j < n:  # F.pad's "reflect": -1 -> 1, n -> n - 2
+                j = -j if j < 0 else 2 * (n - 1) - j
+            m[i, j] += weight
+    return m.to(device)
+
+
 def _random_affine(b: int, cfg: AugmentConfig, g: torch.Generator, device, zoom: torch.Tensor | None = None) -> torch.Tensor:
     """(B, 2, 3) matrices mapping output to input coordinates in affine_grid's [-1, 1] units."""
     u = lambda: (torch.rand(b, generator=g, device=device) * 2 - 1)  # noqa: E731  uniform in [-1, 1]
@@ -128,13 +149,11 @@ def _random_affine(b: int, cfg: AugmentConfig, g: torch.Generator, device, zoom:
 
 def _elastic_field(b: int, cfg: AugmentConfig, g: torch.Generator, device) -> torch.Tensor:
     """(B, 28, 28, 2) smooth random displacements in [-1, 1] grid units."""
-    field = torch.rand(b * 2, 1, 28, 28, generator=g, device=device) * 2 - 1
-    k = _gaussian_kernel(cfg.elastic_sigma, device)
-    pad = len(k) // 2
-    field = F.conv2d(F.pad(field, (pad, pad, 0, 0), mode="reflect"), k.view(1, 1, 1, -1))
-    field = F.conv2d(F.pad(field, (0, 0, pad, pad), mode="reflect"), k.view(1, 1, -1, 1))
+    field = torch.rand(b * 2, 28, 28, generator=g, device=device) * 2 - 1
+    smooth = _smoothing_matrix(cfg.elastic_sigma, 28, torch.device(device))
+    field = smooth @ field @ smooth.T  # (2B, 28, 28), Gaussian-smoothed along both axes
     # Scale each field to a peak of `elastic_px` pixels (one pixel is 2/28 grid units).
-    field = field / field.abs().amax(dim=(2, 3), keepdim=True).clamp_min(1e-6)
+    field = field / field.abs().amax(dim=(1, 2), keepdim=True).clamp_min(1e-6)
     field = field * cfg.elastic_px * (2 / 28)
     return field.view(b, 2, 28, 28).permute(0, 2, 3, 1)
 

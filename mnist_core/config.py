@@ -58,6 +58,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     schedule: str = "constant"  # or "onecycle": warm up to `lr`, then anneal (cosine) to ~0
     augment: bool = False  # random affine + elastic distortions of every training batch
+    clean_epochs: int = 0  # with `augment`: the last N epochs train on the digits as they are
     label_smoothing: float = 0.0
     pen: float = 0.0  # with `augment`: share of digits redrawn along their skeleton with a one-width pen
     pen_width: tuple[float, float] = (0.8, 6.0)  # that pen's width in pixels of the 28x28 digit, uniform in this range
@@ -68,6 +69,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         checks = {
             "epochs": self.epochs >= 1,
+            "clean_epochs": 0 <= self.clean_epochs <= self.epochs,
             "lr": self.lr > 0,
             "batch_size": self.batch_size >= 1,
             "weight_decay": self.weight_decay >= 0,

@@ -114,6 +114,7 @@ class _Step:
 
     def __init__(self, model: nn.Module, config: TrainConfig, steps: int, device: torch.device):
         self.model, self.config = model, config
+        self.distorting = config.augment
         self.fast = None
         if _fast_path(model, config, device):
             self.fast = FastAdamMLPStep(model, lr=config.lr, weight_decay=config.weight_decay)
@@ -129,7 +130,7 @@ class _Step:
         """One step on the batch xb (B, 784), yb (B,): its mean loss () and logits (B, 10), detached."""
         if self.fast is not None:
             return self.fast(xb, yb)
-        if self.config.augment:
+        if self.distorting:
             xb = distort(xb, AugmentConfig(pen=self.config.pen, pen_width=tuple(self.config.pen_width)), self.augment_gen)
         with torch.autocast(xb.device.type, torch.bfloat16, enabled=self.config.precision == "bfloat16"):
             logits = self.model(xb)  # (B, 10)
@@ -214,6 +215,7 @@ def train(
     try:
         for epoch in range(1, config.epochs + 1):
             order = next(orders)
+            step.distorting = config.augment and epoch <= config.epochs - config.clean_epochs
             # The epoch's rows gathered once, in order; each batch is then a slice of them, a view:
             # the same rows as xs[order[a:b]], with two tensor operations fewer a step.
             x_epoch, y_epoch = xs.index_select(0, order), ys.index_select(0, order)  # (N, 784), (N,)

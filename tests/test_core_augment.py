@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from helpers_core import REPO
 from test_core_train import synthetic
@@ -113,6 +114,20 @@ def test_bfloat16_training_is_reproducible_and_keeps_float32_weights():
     assert any(not torch.equal(a[k], f32[k]) for k in a)  # the arithmetic really was bfloat16
 
 
+def trained_distorted(**fields):
+    x, y = synthetic()
+    model = new_model(ModelConfig(hidden=(64,)), 0, CPU)
+    train(model, x, y, TrainConfig(epochs=2, batch_size=32, schedule="onecycle", **fields), device=CPU)
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_clean_epochs_train_the_last_epochs_on_undistorted_digits():
+    plain, all_clean = trained_distorted(augment=False), trained_distorted(augment=True, clean_epochs=2)
+    last_clean, distorted = trained_distorted(augment=True, clean_epochs=1), trained_distorted(augment=True)
+    assert all(torch.equal(plain[k], all_clean[k]) for k in plain)
+    assert all(not torch.equal(last_clean[k], other[k]) for other in (plain, distorted) for k in plain)
+
+
 def test_the_pen_width_range_sets_how_much_ink_a_redrawn_digit_gets():
     digits = canvas((6, 9, 6, 22), (9, 22, 17, 20)).float().view(1, -1).repeat(8, 1)
     ink = {w: distort(digits, AugmentConfig(pen=1.0, pen_width=(w, w), elastic_px=0), torch.Generator().manual_seed(5)).sum()
@@ -121,7 +136,8 @@ def test_the_pen_width_range_sets_how_much_ink_a_redrawn_digit_gets():
 
 
 @pytest.mark.parametrize("kwargs, field", [({"pen": -0.1}, "pen"), ({"pen": 1.5}, "pen"), ({"precision": "float16"}, "precision"),
-                                           ({"pen_width": (3.0, 1.0)}, "pen_width"), ({"pen_width": (0.0, 2.0)}, "pen_width")])  # fmt: skip
+                                           ({"pen_width": (3.0, 1.0)}, "pen_width"), ({"pen_width": (0.0, 2.0)}, "pen_width"),
+                                           ({"clean_epochs": 4}, "clean_epochs"), ({"clean_epochs": -1}, "clean_epochs")])  # fmt: skip
 def test_train_config_refuses(kwargs, field):
     with pytest.raises(ValueError, match=field):
         TrainConfig(**kwargs)
@@ -198,3 +214,19 @@ def test_shipped_best_checkpoint_is_the_best_preset():
     assert command[command.index("--preset") + 1] == "best" and command[command.index("--seed") + 1] == "0"
     assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
     assert loaded.metrics["accuracy"] >= 0.993 and loaded.metrics["total"] == 10_000
+
+
+def test_elastic_fields_are_the_gaussian_smoothing_with_reflected_edges():
+    """The matmul smoothing gives what the separable conv2d with reflect padding gives (Simard et al.)."""
+    from mnist_core.augment import _elastic_field, _gaussian_kernel
+
+    cfg = AugmentConfig()
+    fields = _elastic_field(16, cfg, torch.Generator().manual_seed(3), "cpu")  # (16, 28, 28, 2)
+    raw = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    k = _gaussian_kernel(cfg.elastic_sigma, "cpu")
+    pad = len(k) // 2
+    ref = F.conv2d(F.pad(raw, (pad, pad, 0, 0), mode="reflect"), k.view(1, 1, 1, -1))
+    ref = F.conv2d(F.pad(ref, (0, 0, pad, pad), mode="reflect"), k.view(1, 1, -1, 1))
+    ref = ref / ref.abs().amax(dim=(2, 3), keepdim=True) * cfg.elastic_px * (2 / 28)
+    torch.testing.assert_close(fields, ref.view(16, 2, 28, 28).permute(0, 2, 3, 1), atol=1e-6, rtol=0)
+    assert fields.abs().amax() == pytest.approx(cfg.elastic_px * 2 / 28)  # the peak is elastic_px pixels
