@@ -55,7 +55,8 @@ def _configs(args) -> tuple[ModelConfig, TrainConfig]:
         hidden = args.hidden if args.hidden is not None else model_config.hidden
         dropout = args.dropout if args.dropout is not None else model_config.dropout
         model_config = ModelConfig(hidden=tuple(hidden), dropout=dropout)
-    overrides = {k: getattr(args, k) for k in ("epochs", "lr", "batch_size", "seed") if getattr(args, k) is not None}
+    names = ("epochs", "lr", "batch_size", "seed", "clean_epochs")
+    overrides = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     return model_config, replace(train_config, **overrides)  # dataclass validation raises ValueError
 
 
@@ -136,6 +137,7 @@ def _train_parser(sub) -> None:
     p.add_argument("--hidden", type=int, nargs="+", metavar="N")
     p.add_argument("--dropout", type=float)
     p.add_argument("--seed", type=int)
+    p.add_argument("--clean-epochs", type=int, help="of the epochs, how many at the end train on undistorted digits")
     p.add_argument("--out", help="checkpoint path (default: PRESET-seedSEED.pt in $MNIST_CHECKPOINT_DIR or checkpoints/)")
     p.set_defaults(func=cmd_train)
 

@@ -43,7 +43,7 @@ PRECISIONS = ("float32", "bfloat16")  # of the training step's arithmetic; weigh
 # The training rows' order each epoch. "loader": the order the tutorial's DataLoader(shuffle=True)
 # draws after torch.manual_seed(seed) and the network's initialisation, so the tutorial preset gives
 # the tutorial loop's own weights. "seeded": torch.randperm from a generator seeded with the seed, the
-# order of every checkpoint written before `order` existed (best_mlp.pt among them).
+# order of every checkpoint written before `order` existed (the best_mlp.pt shipped until 2026-11-27).
 ORDERS = ("loader", "seeded")
 
 
@@ -69,7 +69,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         checks = {
             "epochs": self.epochs >= 1,
-            "clean_epochs": 0 <= self.clean_epochs <= self.epochs,
+            "clean_epochs": self.clean_epochs >= 0,
             "lr": self.lr > 0,
             "batch_size": self.batch_size >= 1,
             "weight_decay": self.weight_decay >= 0,
@@ -83,6 +83,8 @@ class TrainConfig:
         for name, ok in checks.items():
             if not ok:
                 raise ConfigError(name, getattr(self, name))
+        if self.clean_epochs > self.epochs:
+            raise ConfigError("clean_epochs", self.clean_epochs, f"clean_epochs ({self.clean_epochs}) must be at most epochs ({self.epochs})")
 
 
 def checkpoint_dir() -> Path:

@@ -82,6 +82,8 @@ def tiny_checkpoint(tmp_path) -> Path:
         (["--bogus"], "--bogus"),
         (["--preset", "nope"], "--preset"),
         (["--hidden"], "--hidden"),
+        (["--preset", "best", "--epochs", "2"], "clean_epochs"),  # its last 3 epochs are undistorted
+        (["--clean-epochs", "-1"], "clean_epochs"),
     ],
 )
 def test_train_refuses_bad_options_before_touching_data(options, word, capsys, tmp_path):
