@@ -1,14 +1,14 @@
 """Benchmark: candidate recipes for the best MLP, each trained once and read on plain, canvas-like and pen-drawn digits.
 
     MNIST_DATA_DIR=../shared/data/mnist python bench/sweep_best.py --sets drawings.npz \
-        --recipe '{"name": "a", "pen": 0.5, "pen_width": [0.8, 8]}' [--recipe ...] [--device cuda]
+        --recipe '{"name": "no clean epochs", "clean_epochs": 0}' [--recipe ...] [--device cpu]
 
 `--sets` is the cache `bench_drawings.py --cache` writes (the seed split's test digits drawn two
 ways, prepared as the canvas does). A recipe is `--preset best` with fields replaced: any
 TrainConfig or ModelConfig field (`hidden`, `pen_width` as lists).
 Prints one JSON line per recipe: test accuracy on the 10000 test images, on the drawn sets, and the
-training loop's seconds on this device. Used to choose the recipe on a GPU; the shipped checkpoint is
-then trained and measured on the CPU (README).
+training loop's seconds on this device. Run on a GPU and on the 2-core CPU to choose the recipe; the
+shipped checkpoint is then trained by `python -m mnist_core train --preset best` (README).
 """
 
 from __future__ import annotations
