@@ -110,8 +110,8 @@ def test_split_rows_name_the_data_set_rows_of_the_seed_split():
 
 
 def test_the_best_recipe_runs_end_to_end_on_tiny_data(capsys, tmp_path, monkeypatch):
-    """Augmentation, one-cycle schedule, label smoothing, weight decay and dropout, through
-    `python -m mnist_core train --preset best` (shrunk to one epoch of a 16-unit net on tiny data)."""
+    """Augmentation with undistorted last epochs, one-cycle schedule, bfloat16, fused Adam and dropout,
+    through `python -m mnist_core train --preset best` (shrunk to two epochs of a 16-unit net on tiny data)."""
     import mnist_core.__main__ as cli
     from mnist_core.data import Mnist
 
@@ -119,9 +119,11 @@ def test_the_best_recipe_runs_end_to_end_on_tiny_data(capsys, tmp_path, monkeypa
     tiny = Mnist(rng.integers(0, 256, (700, 784), dtype=np.uint8), rng.integers(0, 10, 700), "tiny")
     monkeypatch.setattr(cli, "load_mnist", lambda data_dir=None: tiny)
     out = tmp_path / "best.pt"
-    assert cli.main(["train", "--preset", "best", "--epochs", "1", "--hidden", "16", "--out", str(out)]) == 0, capsys.readouterr().err
+    argv = ["train", "--preset", "best", "--epochs", "2", "--clean-epochs", "1", "--hidden", "16", "--out", str(out)]
+    assert cli.main(argv) == 0, capsys.readouterr().err
     loaded = load_checkpoint(out)
-    assert loaded.train_config.augment and loaded.train_config.schedule == "onecycle"
+    assert loaded.train_config.augment and loaded.train_config.schedule == "onecycle" and loaded.train_config.clean_epochs == 1
+    assert loaded.train_config.precision == "bfloat16" and loaded.train_config.fused
     assert loaded.model_config.dropout > 0 and loaded.metrics["total"] == 100
 
 
