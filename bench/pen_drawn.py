@@ -28,14 +28,19 @@ TILT_DEG = 10.0
 COLOURINGS = ("white_on_black", "black_on_white", "black_on_transparent")
 
 
-def skeletons(digits: np.ndarray) -> np.ndarray:
-    """(N, 784) digits in [0, 1] -> (N, 112, 112) boolean skeletons of the 4x upsampled digits."""
+def upsampled(digits: np.ndarray):
+    """(N, 784) digits in [0, 1] -> (N, 1, 112, 112) boolean tensor: upsampled 4x (bilinear), ink from 0.5."""
     import torch
     import torch.nn.functional as F
 
     big = F.interpolate(torch.from_numpy(np.asarray(digits, np.float32)).view(-1, 1, 28, 28), scale_factor=UPSAMPLE,
                         mode="bilinear", align_corners=False)  # fmt: skip
-    binary = big >= 0.5
+    return big >= 0.5
+
+
+def skeletons(digits: np.ndarray) -> np.ndarray:
+    """(N, 784) digits in [0, 1] -> (N, 112, 112) boolean skeletons of the 4x upsampled digits."""
+    binary = upsampled(digits)
     # Strokes at 4x are up to ~30 pixels wide: thin until nothing changes (15 iterations peel 30).
     return np.concatenate([skeletonize(binary[i : i + 500], iterations=20)[:, 0].bool().numpy() for i in range(0, len(binary), 500)])
 
