@@ -114,7 +114,7 @@ class _Step:
 
     def __init__(self, model: nn.Module, config: TrainConfig, steps: int, device: torch.device):
         self.model, self.config = model, config
-        self.distorting = config.augment
+        self.distorting = config.augment  # `train` turns it off for the last `clean_epochs` epochs
         self.fast = None
         if _fast_path(model, config, device):
             self.fast = FastAdamMLPStep(model, lr=config.lr, weight_decay=config.weight_decay)
