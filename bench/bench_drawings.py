@@ -1,7 +1,7 @@
 """Benchmark: how well checkpoints read drawings of the seed split's test digits.
 
     MNIST_DATA_DIR=../shared/data/mnist python bench/bench_drawings.py [--n 2000] [--checkpoint P ...]
-        [--cache FILE.npz] [--no-thinning]
+        [--cache FILE.npz] [--no-thinning] [--pen-px 12 36]
 
 For each checkpoint, prints accuracy on (a) the plain 28x28 test digits, (b) canvas-like drawings
 (`canvas_like.py`: MNIST's own strokes blown up, thickened or thinned, per colouring; the whole
@@ -9,7 +9,8 @@ canvas squashed to 28x28 for comparison), and (c) pen-drawn digits (`pen_drawn.p
 skeleton redrawn with one round pen 12-36 px wide). (b) and (c) go through `prepare`, as the app's
 canvas and `predict` do. `--cache` keeps the prepared inputs in a file (made once, then read), so
 more checkpoints can be compared on the very same drawings; `--no-thinning` measures `prepare`
-without its thinning of marker strokes (`preprocess.thin_strokes`), to show what that step is worth.
+without its thinning of marker strokes (`preprocess.thin_strokes`), to show what that step is worth;
+`--pen-px 24 24` draws (c) with the page's own pen only (the same digits, sizes, tilts and places).
 Pen-drawn accuracy is also given by the pen's width once the digit is fitted to the 20-px box, and
 apart for the test digits whose loops MNIST's own pen had filled: redrawn from their skeleton, such an
 8 has one loop or none. All three sets come from the seed split's test digits, never its training digits.
@@ -78,6 +79,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", nargs="+", default=None, help="default: the app's default checkpoint")
     parser.add_argument("--cache", help="an .npz of the prepared sets: read if it exists, else written")
     parser.add_argument("--no-thinning", action="store_true", help="prepare without thinning marker strokes")
+    parser.add_argument("--pen-px", type=float, nargs=2, default=pen_drawn.PEN_PX, help="(c)'s pen widths, uniform")
     args = parser.parse_args()
     thinning = not args.no_thinning
     if not thinning:
@@ -91,20 +93,22 @@ def main() -> None:
     cached = Path(args.cache) if args.cache else None
     if cached is not None and cached.is_file():
         with np.load(cached) as f:
-            sets = {key: f[key] for key in f.files if key != "thinning"}
+            sets = {key: f[key] for key in f.files if key not in ("thinning", "pen_px")}
             made_with = bool(f["thinning"]) if "thinning" in f.files else None
+            pen_px = tuple(float(v) for v in f["pen_px"]) if "pen_px" in f.files else pen_drawn.PEN_PX  # older caches: the default pens
         assert all(len(x) == len(labels) for x in sets.values()), f"{cached} holds another --n"
         assert made_with == thinning, f"{cached} was made with thinning={made_with}"
+        assert pen_px == tuple(args.pen_px), f"{cached} was drawn with pens of {pen_px} px"
     for colouring in canvas_like.COLOURINGS if not sets else ():
         canvases = canvas_like.drawings(digits, colouring)
         sets[f"(b) canvas-like {colouring}, whole canvas"] = np.stack([whole_canvas(c) for c in canvases])
         sets[f"(b) canvas-like {colouring}"] = np.stack([prepare(c).flat for c in canvases])
     if "(c) pen-drawn" not in sets:
-        prepared = [prepare(c) for c in pen_drawn.drawings(digits)]
+        prepared = [prepare(c) for c in pen_drawn.drawings(digits, pen_px=tuple(args.pen_px))]
         sets["(c) pen-drawn"] = np.stack([p.flat for p in prepared])
         widths = np.array([width_in_box(p) for p in prepared])
         if cached is not None:
-            np.savez_compressed(cached, **sets, widths=widths, thinning=np.array(thinning))
+            np.savez_compressed(cached, **sets, widths=widths, thinning=np.array(thinning), pen_px=np.array(args.pen_px))
     else:
         widths = sets.pop("widths")
     filled = loops_filled(digits, labels)

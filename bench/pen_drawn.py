@@ -4,8 +4,9 @@ This is how a participant draws on the canvas: whatever the size of the digit, t
 so strokes come out as hairlines or markers relative to the digit, never with MNIST's varied width.
 Each 28x28 digit is upsampled 4x, thresholded and thinned to its skeleton; the skeleton is scaled to
 90-300 px tall, tilted up to 10 degrees, and redrawn on a 336x336 canvas anywhere it fits as
-round-capped lines 12-36 px wide between neighbouring skeleton pixels, in one of the canvas
-colourings. Use only the seed split's test digits: the model never trains on these.
+round-capped lines 12-36 px wide (the page's own pen is 24 px) between neighbouring skeleton pixels,
+in one of the canvas colourings. The checkpoints are measured on the seed split's test digits drawn
+this way and never train on them (`pen_ceiling.py` draws training digits so for a reference reader).
 """
 
 from __future__ import annotations
@@ -58,10 +59,10 @@ def _segments(skeleton: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
     return points, pairs
 
 
-def pen_ink(skeleton: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def pen_ink(skeleton: np.ndarray, rng: np.random.Generator, pen_px: tuple[float, float] = PEN_PX) -> np.ndarray:
     """One skeleton -> a (CANVAS, CANVAS) uint8 ink map drawn with a round pen, random size, tilt, place, width."""
     points, pairs = _segments(skeleton)
-    pen = rng.uniform(*PEN_PX)
+    pen = rng.uniform(*pen_px)
     height = rng.uniform(*HEIGHT_PX)
     tilt = math.radians(rng.uniform(-TILT_DEG, TILT_DEG))
     yx = points.astype(np.float64)
@@ -102,8 +103,8 @@ def to_canvas(ink: np.ndarray, colouring: str) -> np.ndarray:
     return rgba
 
 
-def drawings(digits: np.ndarray, *, seed: int = 0):
-    """Yield one RGBA canvas per digit of `digits` (N, 784), colourings in turn."""
+def drawings(digits: np.ndarray, *, seed: int = 0, pen_px: tuple[float, float] = PEN_PX):
+    """Yield one RGBA canvas per digit of `digits` (N, 784), colourings in turn, pens `pen_px` wide (uniform)."""
     rng = np.random.default_rng(seed)
     for i, skeleton in enumerate(skeletons(digits)):
-        yield to_canvas(pen_ink(skeleton, rng), COLOURINGS[i % len(COLOURINGS)])
+        yield to_canvas(pen_ink(skeleton, rng, pen_px), COLOURINGS[i % len(COLOURINGS)])
