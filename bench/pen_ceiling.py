@@ -1,0 +1,130 @@
+"""Benchmark: how much of the pen-drawn set can any reader get right? A reference reader trained on it.
+
+    MNIST_DATA_DIR=../shared/data/mnist python bench/pen_ceiling.py --sets drawings.npz \
+        [--reader cnn|mlp] [--n-train 30000] [--epochs 6] [--cache train_pen.npz]
+
+Draws the first N *training* digits of the seed split exactly as `pen_drawn.py` draws the test
+digits (another seed), prepares them as the canvas does, and trains a reader on the 60000 training
+digits plus these drawings, distorted as the best preset's digits are (all but the last epoch):
+`cnn`, a small convolutional network (three 3x3 convolutions, two poolings: a reference only, the
+app's networks stay fully connected), or `mlp`, the best preset's 784-1024-1024-10. It then reads
+(a) the plain test digits and (c) the pen-drawn ones from `--sets` (`bench_drawings.py --cache`,
+the very drawings the checkpoints are measured on), broken down as `bench_drawings.py` does.
+A reader trained on the drawing process itself shows what the set leaves readable: a digit whose
+loop MNIST's pen filled has lost that loop in its skeleton, for every reader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pen_drawn  # noqa: E402
+from bench_drawings import accuracy, loops_filled, pen_breakdown  # noqa: E402
+
+from mnist_core.augment import AugmentConfig, distort  # noqa: E402
+from mnist_core.data import load_mnist, seed_split  # noqa: E402
+from mnist_core.model import ModelConfig, build_mlp, predict_proba  # noqa: E402
+from mnist_core.preprocess import prepare  # noqa: E402
+
+CHUNK = 1000
+DRAWING_SEED = 100  # the test set is drawn with seed 0: other pens, sizes and places
+
+
+class ReferenceCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (64, 14, 14)
+            nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (128, 7, 7)
+        )  # fmt: skip
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(128 * 7 * 7, 256), nn.ReLU(), nn.Dropout(0.3), nn.Linear(256, 10)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.convs(x.view(-1, 1, 28, 28)))
+
+
+def _draw_chunk(args) -> np.ndarray:
+    digits, seed = args
+    torch.set_num_threads(1)  # one process a core
+    return np.stack([prepare(canvas).flat for canvas in pen_drawn.drawings(digits, seed=seed)])
+
+
+def drawn_training_digits(x: np.ndarray, cache: Path | None) -> np.ndarray:
+    """(N, 784) prepared pen drawings of `x`, read from `cache` if it holds them, else drawn (and written)."""
+    if cache is not None and cache.is_file():
+        with np.load(cache) as f:
+            assert len(f["x"]) == len(x), f"{cache} holds another --n-train"
+            return f["x"]
+    chunks = [(x[i : i + CHUNK], DRAWING_SEED + i) for i in range(0, len(x), CHUNK)]
+    with Pool(2) as pool:
+        drawn = np.concatenate(pool.map(_draw_chunk, chunks))
+    if cache is not None:
+        np.savez_compressed(cache, x=drawn)
+    return drawn
+
+
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int) -> None:
+    """Adam, one-cycle to 2e-3, batch 128, bfloat16 autocast; distorted digits but in the last epoch."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    steps = len(x) // 128
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=epochs * steps)
+    generator = torch.Generator().manual_seed(0)
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x), generator=generator)
+        for i in range(steps):
+            rows = order[i * 128 : (i + 1) * 128]
+            xb = distort(x[rows], AugmentConfig(), generator) if epoch < epochs - 1 else x[rows]
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = F.cross_entropy(model(xb), y[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    model.eval()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", required=True, help="bench_drawings.py's --cache file (10000 digits)")
+    parser.add_argument("--reader", choices=("cnn", "mlp"), default="cnn")
+    parser.add_argument("--n-train", type=int, default=30000, help="training digits to draw")
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--cache", help="an .npz of the drawn training digits: read if it exists, else written")
+    args = parser.parse_args()
+    split = seed_split(load_mnist())
+    start = time.perf_counter()
+    drawn = drawn_training_digits(split.x_train[: args.n_train], Path(args.cache) if args.cache else None)
+    print(f"{len(drawn)} training digits drawn and prepared ({time.perf_counter() - start:.0f} s)")
+    x = torch.from_numpy(np.concatenate([split.x_train, drawn]).astype(np.float32))
+    y = torch.from_numpy(np.concatenate([split.y_train, split.y_train[: args.n_train]]).astype(np.int64))
+    torch.manual_seed(0)
+    model = ReferenceCNN() if args.reader == "cnn" else build_mlp(ModelConfig(hidden=(1024, 1024), dropout=0.1))
+    start = time.perf_counter()
+    fit(model, x, y, args.epochs)
+    print(f"{args.reader}, {args.epochs} epochs on {len(x)} digits: {time.perf_counter() - start:.0f} s")
+    with np.load(args.sets) as f:
+        pen, widths = f["(c) pen-drawn"], f["widths"]
+    labels = split.y_test[: len(pen)]
+    print(f"  (a) plain 28x28: {100 * accuracy(model, split.x_test, split.y_test):.2f}%")
+    correct = predict_proba(model, torch.from_numpy(pen)).argmax(1).numpy() == labels
+    print(f"  (c) pen-drawn: {100 * correct.mean():.2f}%")
+    print(pen_breakdown(correct, widths, loops_filled(split.x_test[: len(pen)], labels)))
+
+
+if __name__ == "__main__":
+    main()
