@@ -47,9 +47,13 @@ def whole_canvas(image: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(ink, mode="F").resize((28, 28), Image.Resampling.LANCZOS)).reshape(-1)
 
 
+def correct(model, inputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(N,) bool: which inputs the model reads as their labels."""
+    return predict_proba(model, torch.from_numpy(np.asarray(inputs, np.float32))).argmax(1).numpy() == labels
+
+
 def accuracy(model, inputs: np.ndarray, labels: np.ndarray) -> float:
-    preds = predict_proba(model, torch.from_numpy(np.asarray(inputs, np.float32))).argmax(1).numpy()
-    return float((preds == labels).mean())
+    return float(correct(model, inputs, labels).mean())
 
 
 def width_in_box(prepared) -> float:
@@ -65,12 +69,14 @@ def loops_filled(digits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.array([holes[i] < LOOPS.get(int(d), 0) for i, d in enumerate(labels)])
 
 
-def pen_breakdown(correct: np.ndarray, widths: np.ndarray, filled: np.ndarray) -> str:
+def pen_breakdown(right: np.ndarray, widths: np.ndarray, filled: np.ndarray, plain: np.ndarray) -> str:
+    """Pen-drawn accuracy by pen width and by loops, `right` (N,) for the drawings, `plain` for the digits."""
     bins = np.digitize(widths, WIDTH_BINS) - 1
-    parts = [f"{lo}-{hi if hi < 99 else ''} px {100 * correct[bins == i].mean():.1f}% ({(bins == i).sum()})"
+    parts = [f"{lo}-{hi if hi < 99 else ''} px {100 * right[bins == i].mean():.1f}% ({(bins == i).sum()})"
              for i, (lo, hi) in enumerate(zip(WIDTH_BINS, WIDTH_BINS[1:])) if (bins == i).any()]  # fmt: skip
-    return (f"  (c) by pen width: {', '.join(parts)}\n  (c) loops open in the source digit: {100 * correct[~filled].mean():.2f}% "
-            f"({(~filled).sum()}); a loop filled: {100 * correct[filled].mean():.2f}% ({filled.sum()})")  # fmt: skip
+    return (f"  (c) by pen width: {', '.join(parts)}\n  (c) loops open in the source digit: {100 * right[~filled].mean():.2f}% "
+            f"({(~filled).sum()}; the plain digits: {100 * plain[~filled].mean():.2f}%); "
+            f"a loop filled: {100 * right[filled].mean():.2f}% ({filled.sum()})")  # fmt: skip
 
 
 def main() -> None:
@@ -115,15 +121,15 @@ def main() -> None:
     print(f"{len(labels)} test digits of the seed split{'' if thinning else ', prepared without thinning'}, "
           f"drawn and prepared in {time.perf_counter() - start:.0f} s")  # fmt: skip
     for name, model in models.items():
-        plain = accuracy(model, digits, labels)
+        plain_right = correct(model, digits, labels)
+        plain = float(plain_right.mean())
         print(f"{name}:\n  (a) plain 28x28: {100 * plain:.2f}%")
         canvas = [accuracy(model, x, labels) for key, x in sets.items() if key.startswith("(b)") and "whole" not in key]
         for key, x in sets.items():
             acc = accuracy(model, x, labels)
             print(f"  {key}: {100 * acc:.2f}% ({100 * (acc - plain):+.2f} points)")
         print(f"  (b) canvas-like, all colourings: {100 * np.mean(canvas):.2f}%")
-        pen = predict_proba(model, torch.from_numpy(sets["(c) pen-drawn"])).argmax(1).numpy() == labels
-        print(pen_breakdown(pen, widths, filled))
+        print(pen_breakdown(correct(model, sets["(c) pen-drawn"], labels), widths, filled, plain_right))
 
 
 if __name__ == "__main__":

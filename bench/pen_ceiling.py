@@ -30,11 +30,11 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pen_drawn  # noqa: E402
-from bench_drawings import accuracy, loops_filled, pen_breakdown  # noqa: E402
+from bench_drawings import correct, loops_filled, pen_breakdown  # noqa: E402
 
 from mnist_core.augment import AugmentConfig, distort  # noqa: E402
 from mnist_core.data import load_mnist, seed_split  # noqa: E402
-from mnist_core.model import ModelConfig, build_mlp, predict_proba  # noqa: E402
+from mnist_core.model import ModelConfig, build_mlp  # noqa: E402
 from mnist_core.preprocess import prepare  # noqa: E402
 
 CHUNK = 1000
@@ -120,10 +120,9 @@ def main() -> None:
     with np.load(args.sets) as f:
         pen, widths = f["(c) pen-drawn"], f["widths"]
     labels = split.y_test[: len(pen)]
-    print(f"  (a) plain 28x28: {100 * accuracy(model, split.x_test, split.y_test):.2f}%")
-    correct = predict_proba(model, torch.from_numpy(pen)).argmax(1).numpy() == labels
-    print(f"  (c) pen-drawn: {100 * correct.mean():.2f}%")
-    print(pen_breakdown(correct, widths, loops_filled(split.x_test[: len(pen)], labels)))
+    plain, right = correct(model, split.x_test[: len(pen)], labels), correct(model, pen, labels)
+    print(f"  (a) plain 28x28: {100 * plain.mean():.2f}%\n  (c) pen-drawn: {100 * right.mean():.2f}%")
+    print(pen_breakdown(right, widths, loops_filled(split.x_test[: len(pen)], labels), plain))
 
 
 if __name__ == "__main__":
