@@ -1,22 +1,24 @@
-"""Benchmark: how much of the pen-drawn set can any reader get right? A reference reader trained on it.
+"""Benchmark: how readable is the pen-drawn set? A reference reader trained on its own drawing process.
 
     MNIST_DATA_DIR=../shared/data/mnist python bench/pen_ceiling.py --sets drawings.npz \
-        [--reader cnn|mlp] [--n-train 30000] [--epochs 6] [--cache train_pen.npz]
+        [--reader cnn|mlp] [--n-train 30000] [--epochs N] [--cache train_pen.npz]
 
 Draws the first N *training* digits of the seed split exactly as `pen_drawn.py` draws the test
 digits (another seed), prepares them as the canvas does, and trains a reader on the 60000 training
-digits plus these drawings, distorted as the best preset's digits are (all but the last epoch):
-`cnn`, a small convolutional network (three 3x3 convolutions, two poolings: a reference only, the
-app's networks stay fully connected), or `mlp`, the best preset's 784-1024-1024-10. It then reads
-(a) the plain test digits and (c) the pen-drawn ones from `--sets` (`bench_drawings.py --cache`,
-the very drawings the checkpoints are measured on), broken down as `bench_drawings.py` does.
-A reader trained on the drawing process itself shows what the set leaves readable: a digit whose
-loop MNIST's pen filled has lost that loop in its skeleton, for every reader.
+digits plus these drawings with `mnist_core.train` and the best preset's settings (distorted digits
+but in the last epochs, one-cycle Adam, bfloat16): `cnn`, a small convolutional network (three 3x3
+convolutions, two poolings; 6 epochs, the last undistorted: a reference only, the app's networks stay
+fully connected), or `mlp`, `--preset best` itself. It then reads (a) the plain test digits and (c)
+the pen-drawn ones from `--sets` (`bench_drawings.py --cache`, the very drawings the checkpoints are
+measured on), broken down as `bench_drawings.py` does. What a reader trained on the drawing process
+still gets wrong is lost in the set itself: a digit whose loop MNIST's pen filled has no loop in its
+skeleton, for every reader.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from multiprocessing import Pool
@@ -24,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pen_drawn  # noqa: E402
 from bench_drawings import correct, loops_filled, pen_breakdown  # noqa: E402
 
-from mnist_core.augment import AugmentConfig, distort  # noqa: E402
 from mnist_core.data import load_mnist, seed_split  # noqa: E402
-from mnist_core.model import ModelConfig, build_mlp  # noqa: E402
+from mnist_core.model import build_mlp  # noqa: E402
 from mnist_core.preprocess import prepare  # noqa: E402
+from mnist_core.presets import PRESETS  # noqa: E402
+from mnist_core.train import seed_everything, train  # noqa: E402
 
 CHUNK = 1000
 DRAWING_SEED = 100  # the test set is drawn with seed 0: other pens, sizes and places
@@ -77,25 +79,15 @@ def drawn_training_digits(x: np.ndarray, cache: Path | None) -> np.ndarray:
     return drawn
 
 
-def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int) -> None:
-    """Adam, one-cycle to 2e-3, batch 128, bfloat16 autocast; distorted digits but in the last epoch."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    steps = len(x) // 128
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=epochs * steps)
-    generator = torch.Generator().manual_seed(0)
-    model.train()
-    for epoch in range(epochs):
-        order = torch.randperm(len(x), generator=generator)
-        for i in range(steps):
-            rows = order[i * 128 : (i + 1) * 128]
-            xb = distort(x[rows], AugmentConfig(), generator) if epoch < epochs - 1 else x[rows]
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                loss = F.cross_entropy(model(xb), y[rows])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-    model.eval()
+def reader(name: str, epochs: int | None):
+    """A fresh reader (seeded as `--preset best` seeds its network) and its training configuration."""
+    model_config, config = PRESETS["best"]
+    if name == "cnn":
+        config = dataclasses.replace(config, epochs=6, clean_epochs=1)
+    if epochs is not None:
+        config = dataclasses.replace(config, epochs=epochs, clean_epochs=min(config.clean_epochs, epochs))
+    seed_everything(config.seed)
+    return (ReferenceCNN() if name == "cnn" else build_mlp(model_config)), config
 
 
 def main() -> None:
@@ -103,20 +95,18 @@ def main() -> None:
     parser.add_argument("--sets", required=True, help="bench_drawings.py's --cache file (10000 digits)")
     parser.add_argument("--reader", choices=("cnn", "mlp"), default="cnn")
     parser.add_argument("--n-train", type=int, default=30000, help="training digits to draw")
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=None, help="default: cnn 6, mlp the preset's 38")
     parser.add_argument("--cache", help="an .npz of the drawn training digits: read if it exists, else written")
     args = parser.parse_args()
     split = seed_split(load_mnist())
     start = time.perf_counter()
     drawn = drawn_training_digits(split.x_train[: args.n_train], Path(args.cache) if args.cache else None)
     print(f"{len(drawn)} training digits drawn and prepared ({time.perf_counter() - start:.0f} s)")
-    x = torch.from_numpy(np.concatenate([split.x_train, drawn]).astype(np.float32))
-    y = torch.from_numpy(np.concatenate([split.y_train, split.y_train[: args.n_train]]).astype(np.int64))
-    torch.manual_seed(0)
-    model = ReferenceCNN() if args.reader == "cnn" else build_mlp(ModelConfig(hidden=(1024, 1024), dropout=0.1))
-    start = time.perf_counter()
-    fit(model, x, y, args.epochs)
-    print(f"{args.reader}, {args.epochs} epochs on {len(x)} digits: {time.perf_counter() - start:.0f} s")
+    x = np.concatenate([split.x_train, drawn])
+    y = np.concatenate([split.y_train, split.y_train[: args.n_train]])
+    model, config = reader(args.reader, args.epochs)
+    history = train(model, x, y, config, device=torch.device("cpu"))
+    print(f"{args.reader}, {config.epochs} epochs on {len(x)} digits: {history.train_seconds:.0f} s")
     with np.load(args.sets) as f:
         pen, widths = f["(c) pen-drawn"], f["widths"]
     labels = split.y_test[: len(pen)]
