@@ -8,6 +8,7 @@ mid-write leaves the previous file intact.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import re
@@ -74,20 +75,9 @@ def _plain(value):
     return value.tolist() if hasattr(value, "tolist") else value
 
 
-def save_checkpoint(
-    path: str | os.PathLike,
-    model: nn.Module,
-    *,
-    model_config: ModelConfig,
-    train_config: TrainConfig,
-    metrics: dict,
-    split: str = "seed split: train_test_split(test_size=1/7, random_state=0)",
-    command: str = "",
-    owner: str = "",
-) -> Path:
-    """Write the checkpoint atomically and return its path."""
-    path = Path(path)
-    payload = {
+def _payload(model: nn.Module, *, model_config: ModelConfig, train_config: TrainConfig, metrics: dict,
+             split: str, command: str, owner: str) -> dict:  # fmt: skip
+    return {
         "format": FORMAT,
         "library_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -96,11 +86,40 @@ def save_checkpoint(
         "metrics": _plain(dict(metrics)),
         "split": split,
         "command": command,
-        "owner": owner,  # who saved it from the app (a session's nickname), else ""
+        "owner": owner,  # who saved it from the app (a nickname), else ""
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
     }
+
+
+SEED_SPLIT = "seed split: train_test_split(test_size=1/7, random_state=0)"
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: nn.Module,
+    *,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    metrics: dict,
+    split: str = SEED_SPLIT,
+    command: str = "",
+    owner: str = "",
+) -> Path:
+    """Write the checkpoint atomically and return its path."""
+    path = Path(path)
+    payload = _payload(model, model_config=model_config, train_config=train_config, metrics=metrics,
+                       split=split, command=command, owner=owner)  # fmt: skip
     _write_atomic(path, lambda f: torch.save(payload, f))
     return path
+
+
+def checkpoint_bytes(model: nn.Module, *, model_config: ModelConfig, train_config: TrainConfig, metrics: dict,
+                     split: str = SEED_SPLIT, command: str = "", owner: str = "") -> bytes:  # fmt: skip
+    """The checkpoint file's bytes, for a database (the room keeps models saved from the page)."""
+    buffer = io.BytesIO()
+    torch.save(_payload(model, model_config=model_config, train_config=train_config, metrics=metrics,
+                        split=split, command=command, owner=owner), buffer)  # fmt: skip
+    return buffer.getvalue()
 
 
 def _write_atomic(path: Path, content) -> None:
@@ -128,13 +147,19 @@ def _read(path: Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     with path.open("rb") as f:
-        head = f.read(4)
+        return _decode(path, f)
+
+
+def _decode(path: Path, f) -> dict:
+    """The payload of the checkpoint in the open binary file `f` (named `path` in messages)."""
+    head = f.read(4)
+    f.seek(0)
     if head[:4] != b"PK\x03\x04" and head[:1] != b"\x80":  # a torch zip archive, or a legacy pickle
         raise CheckpointError(f"{path} is not a checkpoint file ({'empty' if not head else 'not a torch file'})")
     try:
         with warnings.catch_warnings():  # torch's "Detected pickle protocol 4" would add lines to stderr
             warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.")
-            payload = torch.load(path, map_location="cpu", weights_only=True)
+            payload = torch.load(f, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if "weights only load failed" in str(e).lower():
             raise CheckpointError(f"{path} refused: it holds code or objects other than weights") from None
@@ -180,7 +205,16 @@ def _check_weights(path: Path, state, model_config: ModelConfig) -> None:
 def load_checkpoint(path: str | os.PathLike, *, device: torch.device | str = "cpu") -> Checkpoint:
     """Load and validate a checkpoint; raise CheckpointError for anything that is not one of ours."""
     path = Path(path)
-    payload = _read(path)
+    return _checkpoint(path, _read(path), device)
+
+
+def load_checkpoint_bytes(data: bytes, name: str, *, device: torch.device | str = "cpu") -> Checkpoint:
+    """A checkpoint kept as bytes (in the room's database) under `name`; validated as a file is."""
+    path = Path(f"{check_name(name)}.pt")
+    return _checkpoint(path, _decode(path, io.BytesIO(data)), device)
+
+
+def _checkpoint(path: Path, payload: dict, device) -> Checkpoint:
     model_config, train_config = _configs(path, payload)
     metrics = _metrics(path, payload)
     _check_weights(path, payload.get("state_dict"), model_config)

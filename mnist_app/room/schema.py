@@ -1,7 +1,10 @@
 """The room's tables, their version, and creating them on first use (SQLAlchemy Core, any dialect).
 
-`room_meta` holds `schema_version`; a database made by a newer app is refused, never altered. The
-tables are prefixed `room_` because on PostgreSQL they may share a database with other things.
+Everything a class shares lives here, so that any number of app servers on one database are one class:
+the drawings, the models participants saved and the default one, the training queue and its workers.
+`room_meta` holds `schema_version`; a database made by a newer app is refused, never altered (an older
+one gains the missing tables). The tables are prefixed `room_` because on PostgreSQL they may share a
+database with other things.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from .records import NEWER_SCHEMA, RoomError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: saved models, settings, the training queue and its workers
 
 metadata = sa.MetaData()
 
@@ -40,6 +43,55 @@ drawings = sa.Table(
 )  # fmt: skip
 
 
+settings = sa.Table(
+    "room_settings", metadata,  # the room's choices: "default_model"
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)  # fmt: skip
+
+models = sa.Table(
+    "room_models", metadata,  # checkpoints saved from the page (the shipped ones are files on every server)
+    sa.Column("name", sa.String(64), primary_key=True),  # unique across servers: a second save of a name fails
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("owner", sa.String(32), nullable=False),  # the saving participant's token: never shown
+    sa.Column("nick", sa.String(16), nullable=False),  # their nickname: shown
+    sa.Column("accuracy", sa.Float, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),  # the checkpoint file's bytes (weights only)
+)  # fmt: skip
+
+jobs = sa.Table(
+    "room_jobs", metadata,  # the training queue: first come (lowest seq) first served by any worker
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(32), nullable=False, unique=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("owner", sa.String(32), nullable=False),  # the participant's token
+    sa.Column("nick", sa.String(16), nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),  # {"model": ModelConfig, "train": TrainConfig} as dicts
+    sa.Column("estimate", sa.Float, nullable=False),  # seconds, mnist_core.estimate
+    sa.Column("status", sa.String(16), nullable=False),  # queued, untrained, training, testing, finished, stopped, failed
+    sa.Column("stop", sa.Boolean, nullable=False, default=False),  # Stop pressed (owner or presenter)
+    sa.Column("worker", sa.String(64)),
+    sa.Column("started", sa.DateTime),
+    sa.Column("beat", sa.DateTime),  # the worker's last sign of life for this job
+    sa.Column("seen", sa.DateTime, nullable=False),  # the owner's page last looked at it
+    sa.Column("fraction", sa.Float, nullable=False, default=0.0),
+    sa.Column("points", sa.JSON),  # [{"epoch", "loss", "accuracy"}, ...]
+    sa.Column("before", sa.JSON),  # the untrained network's confusion matrix
+    sa.Column("metrics", sa.JSON),  # RunResult.metrics() of a finished run
+    sa.Column("payload", sa.LargeBinary),  # the trained model as checkpoint bytes
+    sa.Column("error", sa.String(300)),
+    sa.Index("room_jobs_status", "status", "seq"),
+    sqlite_autoincrement=True,
+)  # fmt: skip
+
+workers = sa.Table(
+    "room_workers", metadata,  # the training workers alive: the page says when none is
+    sa.Column("id", sa.String(64), primary_key=True),  # host:pid:random
+    sa.Column("started", sa.DateTime, nullable=False),
+    sa.Column("beat", sa.DateTime, nullable=False),
+)  # fmt: skip
+
+
 def _version(conn: Connection) -> int | None:
     value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
     return None if value is None else int(value)
@@ -60,5 +112,8 @@ def is_current(conn: Connection) -> bool:
 def ensure(conn: Connection) -> None:
     """Create the tables if missing and record the version; refuse a newer one. Runs in a write transaction."""
     metadata.create_all(conn, checkfirst=True)
-    if not _check(_version(conn)):
+    version = _version(conn)
+    if version is None:
         conn.execute(sa.insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+    elif not _check(version):  # an older room: its tables are kept, the new ones were just created
+        conn.execute(sa.update(meta).where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
