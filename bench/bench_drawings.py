@@ -1,6 +1,6 @@
 """Benchmark: how well checkpoints read drawings of the seed split's test digits.
 
-    MNIST_DATA_DIR=../shared/data/mnist python bench/bench_drawings.py [--n 2000] [--checkpoint P ...]
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_drawings [--n 2000] [--checkpoint P ...]
         [--cache FILE.npz] [--no-thinning] [--pen-px 12 36]
 
 For each checkpoint, prints accuracy on (a) the plain 28x28 test digits, (b) canvas-like drawings
@@ -19,7 +19,6 @@ apart for the test digits whose loops MNIST's own pen had filled: redrawn from t
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -27,16 +26,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import canvas_like  # noqa: E402
-import pen_drawn  # noqa: E402
-
-from mnist_core import preprocess  # noqa: E402
-from mnist_core.checkpoints import default_checkpoint_path, load_checkpoint  # noqa: E402
-from mnist_core.data import load_mnist, seed_split  # noqa: E402
-from mnist_core.model import predict_proba  # noqa: E402
-from mnist_core.preprocess import BOX, prepare, stroke_width, to_ink  # noqa: E402
+from bench.generators import canvas_like, pen_drawn
+from mnist_core import preprocess
+from mnist_core.checkpoints import default_checkpoint_path, load_checkpoint
+from mnist_core.data import load_mnist, seed_split
+from mnist_core.model import predict_proba
+from mnist_core.preprocess import BOX, prepare, stroke_width, to_ink
 
 WIDTH_BINS = (0, 2, 3, 4, 5, 6, 99)  # the pen's width in pixels of the 20-px box
 LOOPS = {0: 1, 6: 1, 8: 2, 9: 1}  # a digit's loops, when written closed

@@ -1,7 +1,7 @@
 """Benchmark: every computation and figure of the lesson, evaluation and inside views, against the
 300 ms budget a warm view has, for the tutorial network and the 1024-1024 best network.
 
-    MNIST_DATA_DIR=../shared/data/mnist python bench/bench_inside.py [--repeats 20] [--threads N]
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_inside [--repeats 20] [--threads N]
 
 Each row is the median over `--repeats` calls after one warm-up call, on test image 2018 (the
 tutorial's) of the seed split. Wall time and the process's CPU time are both printed: on a busy
@@ -13,21 +13,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_app.components import figures, maps  # noqa: E402
-from mnist_core import evaluation, inside  # noqa: E402
-from mnist_core.checkpoints import CHECKPOINT_DIR, load_checkpoint  # noqa: E402
-from mnist_core.data import load_mnist, seed_split  # noqa: E402
-from mnist_core.experiment import transform_digit  # noqa: E402
-from mnist_core.model import ModelConfig, predict_proba  # noqa: E402
-from mnist_core.train import new_model  # noqa: E402
+from mnist_app.components import figures, maps
+from mnist_core import evaluation, inside
+from mnist_core.checkpoints import CHECKPOINT_DIR, load_checkpoint
+from mnist_core.data import load_mnist, seed_split
+from mnist_core.experiment import transform_digit
+from mnist_core.model import ModelConfig, predict_proba
+from mnist_core.train import new_model
 
 BUDGET_MS = 300.0
 INDEX = 2018

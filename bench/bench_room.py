@@ -1,26 +1,26 @@
-"""A workshop in one server: 20 browsers draw at once, idle and while four more train at once.
+"""A workshop in one server: a room of Chromium pages draws at once, idle and while four more train at once.
+
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_room [--drawers 20]
 
 Real Chromium contexts (each its own Streamlit session, as 20 laptops would be) against one
-`streamlit run app.py`. AppTest cannot do this: its runs swap process-wide state and are not
-thread-safe. Asserted: every drawing is answered with a prediction, the four trainings all finish
-in turn (the last sees its place in the queue), no exception reaches any page or the server log, and
-no drawing session ever sees a trainer's unsaved model. The figures are printed (`pytest -s`):
-predictions' median, p95 and slowest (timed in the page from the release of the last stroke to its
-answer), idle and during the trainings; the four trainings' time against one alone, times four.
-MNIST_LOAD_SESSIONS sets the number of drawing sessions (default 20, as CI runs it; the README's
-figures for 30 are `MNIST_LOAD_SESSIONS=30 pytest -s tests/test_load_browser.py`).
+`streamlit run app.py`. Prints the predictions' median, p95 and slowest (timed in the page from the
+release of the last stroke to its answer), idle and during the trainings, and the four trainings' time
+against one alone, times four. A run stops on what would make its figures meaningless: a drawing not
+answered with a 1, a drawing session shown a trainer's unsaved model, a drawing stored twice or lost,
+trainings that never met the drawings, an exception on a page or in the server's log.
 """
 
 from __future__ import annotations
 
-import os
+import argparse
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
-from browser import chromium, open_section, settle, streamlit_server, stroke
+from bench.browser import chromium, open_section, settle, streamlit_server, stroke
 from mnist_app.room import open_store
 
-DRAWERS = int(os.environ.get("MNIST_LOAD_SESSIONS") or 20)
 # Set before the last stroke: the page notes when the answer to a drawing of `strokes` strokes appears.
 WATCH = """(strokes) => {
   window.__answeredAt = null;
@@ -62,7 +62,6 @@ def drawing_round(pages: list, strokes_before: int) -> list[dict]:
 
 
 TRAINERS = 4
-EPOCHS = str(max(8, DRAWERS * 2 // 5))  # each training long enough that the four outlast a round of drawings
 FINISHED = "Finished in"
 
 
@@ -81,25 +80,26 @@ def finished(page) -> bool:
     return page.get_by_text(FINISHED).count() > 0
 
 
-def test_a_room_draws_while_four_train_at_once(tmp_path):
-    with streamlit_server(tmp_path / "server.log", MNIST_PRESENTER_KEY="k") as url, chromium() as browser:
+def run(folder: Path, drawers: int) -> None:
+    epochs = str(max(8, drawers * 2 // 5))  # each training long enough that the four outlast a round of drawings
+    with streamlit_server(folder / "server.log", MNIST_PRESENTER_KEY="k") as url, chromium() as browser:
         pages = []
-        for _ in range(DRAWERS + TRAINERS):
+        for _ in range(drawers + TRAINERS):
             page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
             page.set_default_timeout(240_000)
             page.goto(f"{url}/?lang=en")
             page.wait_for_selector("#draw-prompt")
             pages.append(page)
-        trainers, drawers = pages[:TRAINERS], pages[TRAINERS:]
-        idle = drawing_round(drawers, 0)  # the server doing nothing else
+        trainers, sessions = pages[:TRAINERS], pages[TRAINERS:]
+        idle = drawing_round(sessions, 0)  # the server doing nothing else
 
         open_section(trainers[0], "Test images")  # the data loaded before anything is timed
         trainers[0].wait_for_selector(".test-result")
         for page in trainers:
             open_section(page, "Train")
-            epochs = page.get_by_label("Epochs")
-            epochs.fill(EPOCHS)
-            epochs.press("Enter")
+            field = page.get_by_label("Epochs")
+            field.fill(epochs)
+            field.press("Enter")
             settle(page)
         start = press_train(trainers[0])  # one training alone: the yardstick
         trainers[0].get_by_text(FINISHED).wait_for()
@@ -108,15 +108,15 @@ def test_a_room_draws_while_four_train_at_once(tmp_path):
         start = [press_train(page) for page in trainers][0]  # four at once
         trainers[-1].get_by_text("Waiting: number").wait_for()  # the last in line sees its place
         assert not finished(trainers[0])  # its new training replaced the old one's end
-        during = drawing_round(drawers, 0)
+        during = drawing_round(sessions, 0)
         overlapped = not all(finished(page) for page in trainers)
         while not all(finished(page) for page in trainers):
             assert time.monotonic() - start < 600, "four tutorial trainings still not done after 10 minutes"
             trainers[0].wait_for_timeout(250)
         four = time.monotonic() - start
 
-        print(f"\n{DRAWERS} drawing sessions, idle server: {figures(idle)}")
-        print(f"{DRAWERS} drawing sessions while {TRAINERS} trainings ran: {figures(during)}")
+        print(f"\n{drawers} drawing sessions, idle server: {figures(idle)}")
+        print(f"{drawers} drawing sessions while {TRAINERS} trainings ran: {figures(during)}")
         print(f"{TRAINERS} tutorial trainings pressed at once: all done in {four:.1f} s; one alone {alone:.1f} s "
               f"(x{TRAINERS} = {TRAINERS * alone:.1f} s, ratio {four / (TRAINERS * alone):.2f})")  # fmt: skip
         assert overlapped  # the drawings really met the trainings
@@ -125,11 +125,23 @@ def test_a_room_draws_while_four_train_at_once(tmp_path):
         assert all("model: best_mlp" in a["note"] or "model: tutorial" in a["note"] for a in answers)  # never a trainer's
         for page in trainers:
             assert "your model (not saved)" in page.locator('[data-testid="stMainBlockContainer"]').inner_text()
-        stored = open_store(str(tmp_path / "room.sqlite3")).recent(1000)
+        stored = open_store(str(folder / "room.sqlite3")).recent(1000)
         assert len(stored) == len(answers) and len({d.id for d in stored}) == len(answers)  # each once, none lost
-        assert len({d.session_id for d in stored}) == DRAWERS
+        assert len({d.session_id for d in stored}) == drawers
         wall = trainers[0].context.new_page()
         wall.goto(f"{url}/?lang=en&section=room&key=k")
         wall.wait_for_selector(f'.tile[data-id="{max(d.id for d in stored)}"]')  # the presenter's wall shows them
         for page in [*pages, wall]:
             settle(page)  # also asserts that no exception reached the page
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drawers", type=int, default=20, help="drawing sessions (the trainers come on top)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        run(Path(folder), args.drawers)
+
+
+if __name__ == "__main__":
+    main()

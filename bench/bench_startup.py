@@ -1,6 +1,6 @@
 """Benchmark: a fresh server's first visitor: seconds to a usable canvas, and to the first test image.
 
-    MNIST_DATA_DIR=/path/to/mnist python bench/bench_startup.py [--repeats 3] [--pause 3]
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_startup [--repeats 3] [--pause 3]
 
 Each repeat starts a new `streamlit run app.py` and times it to a healthy server (its warm-up, which
 app.py's `st.App` runs before the server opens, included), then (Chromium as in the browser tests) opens the page and
@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser import chromium, streamlit_server  # noqa: E402
+from bench.browser import chromium, streamlit_server
+
 
 def one(browser, pause: float) -> tuple[float, float, float, float]:
     launched = time.perf_counter()

@@ -1,7 +1,7 @@
 """Benchmark: seconds per training step for a range of networks and batch sizes, and the fitted cost
 model that `mnist_core.estimate` uses to tell how long a training will take before it starts.
 
-    python bench/bench_steps.py [--steps 60]
+    python -m bench.bench_steps [--steps 60]
 
 Fits  step = c0 + c1 * batch * weights + c2 * weights  by least squares over the configurations (c0:
 Python and dispatch per step, c1: the matrix products, forward and backward, c2: Adam's update), and
@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from scipy.optimize import nnls
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_core.estimate import STEP_COSTS, step_seconds, weights  # noqa: E402
-from mnist_core.model import ModelConfig  # noqa: E402
-from mnist_core.train import TrainConfig, new_model, train  # noqa: E402
+from mnist_core.estimate import STEP_COSTS, step_seconds, weights
+from mnist_core.model import ModelConfig
+from mnist_core.train import TrainConfig, new_model, train
 
 CONFIGS = [((100, 100), 64), ((100, 100), 256), ((100,), 16), ((512,), 32), ((1024, 1024), 128),
            ((1024, 1024), 32), ((2048, 2048), 256), ((256, 256, 256), 64), ((4096,), 512)]  # fmt: skip

@@ -1,6 +1,6 @@
 """Benchmark: the tutorial's own training loop against mnist_core's trainer, in one run, same data.
 
-    MNIST_DATA_DIR=../shared/data/mnist python bench/bench_train.py [--seeds 0 1 2 3 4] [--repeats 1] [--threads N]
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_train [--seeds 0 1 2 3 4] [--repeats 1] [--threads N]
 
 For each seed, the tutorial's loop and then mnist_core's (3 epochs, batch 64, Adam lr 0.01, shuffled,
 784-100-100-10: the tutorial's hyperparameters), back to back so that both see the same load. Prints
@@ -18,21 +18,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_core.data import load_mnist, seed_split  # noqa: E402
-from mnist_core.model import ModelConfig, predict_proba  # noqa: E402
-from mnist_core.preprocess import prepare  # noqa: E402
-from mnist_core.run import run_training  # noqa: E402
-from mnist_core.train import TrainConfig, evaluate, new_model  # noqa: E402
+from mnist_core.data import load_mnist, seed_split
+from mnist_core.model import ModelConfig, predict_proba
+from mnist_core.preprocess import prepare
+from mnist_core.run import run_training
+from mnist_core.train import TrainConfig, evaluate, new_model
 
 
 def tutorial_loop(split, seed: int) -> tuple[float, float]:

@@ -1,6 +1,6 @@
 """Benchmark: how fast the lesson, evaluation and inside views answer a click while a room draws.
 
-    MNIST_DATA_DIR=/path/to/mnist python bench/bench_views.py [--drawers 20] [--room sockets|browsers] [--repeats 5]
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_views [--drawers 20] [--room sockets|browsers] [--repeats 5]
 
 One `streamlit run app.py`; `--drawers` sessions keep drawing a "1" and clearing it, while one more
 session, in Chromium, warm (each view opened once first), clicks. The room is `sockets` by default:
@@ -21,18 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from browser import IDLE, chromium, open_section, settle, streamlit_server, stroke  # noqa: E402
-from helpers_app import T  # noqa: E402
-from socket_room import ONE, Room, record  # noqa: E402
-from test_e2e_browser import busiest_mistake  # noqa: E402
+from bench.browser import IDLE, busiest_mistake, chromium, open_section, settle, streamlit_server, stroke, text
+from bench.generators.socket_room import ONE, Room, record
 
 # What a click changes, as a string the page can compare before and after it.
 STEP = "() => document.querySelector('.lesson-title')?.dataset.step"
@@ -83,7 +78,7 @@ def timed(page, changed: str, click) -> tuple[float, float]:
 
 
 def lesson_clicks(page, repeats: int) -> dict[str, list]:
-    open_section(page, T("ko", "section.lesson"))
+    open_section(page, text("ko", "section.lesson"))
     times: dict[str, list] = {"lesson: Next": [], "lesson: Previous": []}
     for _ in range(repeats):
         times["lesson: Next"].append(timed(page, STEP, page.locator(".st-key-lesson_next button").click))
@@ -92,7 +87,7 @@ def lesson_clicks(page, repeats: int) -> dict[str, list]:
 
 
 def evaluation_clicks(page, repeats: int) -> dict[str, list]:
-    open_section(page, T("ko", "section.evaluate"))
+    open_section(page, text("ko", "section.evaluate"))
     page.wait_for_selector(".st-key-evaluate_gallery path[aria-label]")
     cell = page.locator(f'.st-key-evaluate_matrix path[aria-label="{busiest_mistake(page)[0]}"]')
     times: dict[str, list] = {"evaluation: a cell": [], "evaluation: a digit": []}
@@ -108,7 +103,7 @@ def evaluation_clicks(page, repeats: int) -> dict[str, list]:
 
 
 def inside_clicks(page, repeats: int) -> dict[str, list]:
-    open_section(page, T("ko", "section.inside"))
+    open_section(page, text("ko", "section.inside"))
     pager = page.locator(".st-key-inside_offset")
     slider = page.locator(".st-key-bench_dx input[type=range]")
     index = page.locator(".st-key-inside_index input")
@@ -146,7 +141,7 @@ def clicks(url: str, repeats: int, strokes) -> tuple[dict[str, list], float]:
         page.set_default_timeout(120_000)
         page.goto(f"{url}/?lang=ko")
         for warm in ("lesson", "evaluate", "inside"):  # warm: data, predictions and figures cached
-            open_section(page, T("ko", f"section.{warm}"))
+            open_section(page, text("ko", f"section.{warm}"))
         start, begun = time.perf_counter(), strokes()
         times = lesson_clicks(page, repeats) | evaluation_clicks(page, repeats) | inside_clicks(page, repeats)
         return times, (strokes() - begun) / (time.perf_counter() - start)

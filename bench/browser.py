@@ -1,4 +1,4 @@
-"""Shared by the browser tests: `streamlit run app.py` on a free port, Chromium, strokes and taps.
+"""Shared by the browser tests and benchmarks: `streamlit run app.py` on a free port, Chromium, strokes and taps.
 
 The browser: $MNIST_CHROMIUM if set, else Playwright's own Chromium where `playwright install
 chromium` put one, else Debian's /usr/bin/chromium. The data: $MNIST_DATA_DIR, else OpenML (the
@@ -10,6 +10,7 @@ MNIST_SCREENSHOTS=1 (they are the README's); otherwise to the test's temporary f
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,8 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, need, on_ci
+from bench.prerequisites import need, on_ci
+from mnist_app.i18n import catalogue
 
+REPO = Path(__file__).resolve().parent.parent
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -165,3 +168,28 @@ def stroke(page, canvas, points: list[tuple[float, float]]) -> None:
     page.mouse.up()
 
 
+
+
+def text(lang: str, key: str, **values) -> str:
+    """What the page shows for a catalogue `key` in `lang`."""
+    found = catalogue(lang)[key]
+    return found.format(**values) if values else found
+
+
+def pattern(key: str, **groups: str) -> re.Pattern:
+    """A Korean catalogue string as a regular expression, the fields named in `groups` as named groups."""
+    found = re.escape(text("ko", key).replace("{", "\x00").replace("}", "\x01"))
+    for name, group in groups.items():
+        found = found.replace(re.escape(f"\x00{name}\x01"), f"(?P<{name}>{group})")
+    return re.compile(found)
+
+
+CELL_LABEL = pattern("evaluate.cell", true=r"\d", read=r"\d", n=r"\d+")
+
+
+def busiest_mistake(page) -> tuple[str, int]:
+    """The Evaluation section's confusion matrix: the label of its off-diagonal cell with the most mistakes, and their number."""
+    labels = page.locator(".st-key-evaluate_matrix path[aria-label]").evaluate_all("els => els.map(e => e.ariaLabel)")
+    cells = [(label, CELL_LABEL.fullmatch(label)) for label in labels]
+    label, found = max(((l, m) for l, m in cells if m and m["true"] != m["read"]), key=lambda c: int(c[1]["n"]))
+    return label, int(found["n"])

@@ -14,19 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.prerequisites import need, on_ci  # noqa: F401  (the tests take them from here)
+
 REPO = Path(__file__).resolve().parent.parent
 TINY_ROWS = 14_140  # the seed split's test part gets 2020 rows: index 2018, the tutorial's, exists
 APP_TIMEOUT = 120  # seconds per AppTest run; the first run imports torch, slow on a busy machine
-
-
-def on_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false")
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip on a developer's machine; fail in CI, where a missing prerequisite is a broken setup."""
-    if not condition:
-        (pytest.fail if on_ci() else pytest.skip)(reason)
 
 
 @pytest.fixture(scope="session")

@@ -11,19 +11,16 @@ from __future__ import annotations
 import functools
 import os
 import struct
-import sys
 import zlib
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:  # the tests import mnist_core from the checkout, installed or not
-    sys.path.insert(0, str(REPO))
+from bench.prerequisites import need, on_ci
+from mnist_core.data import IDX_FILES
 
-from conftest import need, on_ci  # noqa: E402
-from mnist_core.data import IDX_FILES  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def real_source() -> str:

@@ -20,7 +20,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import VIEWPORT, chromium, open_section, screenshot, settle, streamlit_server, stroke, touch_stroke
+from bench.browser import (CELL_LABEL, VIEWPORT, busiest_mistake, chromium, open_section, pattern, screenshot, settle,
+                           streamlit_server, stroke, touch_stroke)  # fmt: skip
 from helpers_app import T
 from helpers_core import tutorial_model
 from mnist_core.checkpoints import default_checkpoint_path
@@ -289,25 +290,8 @@ def test_a_korean_lesson_from_step_one_to_seven_then_the_matrix_and_inside(serve
     page.close()
 
 
-def pattern(key: str, **groups: str) -> re.Pattern:
-    """A Korean catalogue string as a regular expression, the fields named in `groups` as named groups."""
-    text = re.escape(T("ko", key).replace("{", "\x00").replace("}", "\x01"))
-    for name, group in groups.items():
-        text = text.replace(re.escape(f"\x00{name}\x01"), f"(?P<{name}>{group})")
-    return re.compile(text)
-
-
-# What a cell of the matrix and a digit of the gallery say to a screen reader (their aria-label).
-CELL_LABEL = pattern("evaluate.cell", true=r"\d", read=r"\d", n=r"\d+")
+# What a digit of the gallery says to a screen reader (its aria-label; a matrix cell's is CELL_LABEL).
 TILE_LABEL = pattern("evaluate.tile", index=r"\d+", true=r"\d", predicted=r"\d", percent=r"\d+")
-
-
-def busiest_mistake(page) -> tuple[str, int]:
-    """The label of the matrix's off-diagonal cell with the most mistakes, and their number."""
-    labels = page.locator(".st-key-evaluate_matrix path[aria-label]").evaluate_all("els => els.map(e => e.ariaLabel)")
-    cells = [(label, CELL_LABEL.fullmatch(label)) for label in labels]
-    label, found = max(((l, m) for l, m in cells if m and m["true"] != m["read"]), key=lambda c: int(c[1]["n"]))
-    return label, int(found["n"])
 
 
 @pytest.mark.parametrize("device", ["projector", "phone"])

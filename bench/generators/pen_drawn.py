@@ -12,14 +12,11 @@ this way and never train on them (`pen_ceiling.py` draws training digits so for 
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_core.augment import skeletonize  # noqa: E402
+from mnist_core.augment import skeletonize
 
 CANVAS = 336
 UPSAMPLE = 4

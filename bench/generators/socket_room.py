@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import websockets
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from browser import chromium, settle, stroke
+from bench.browser import chromium, settle, stroke
 
 ONE = ([(0.42, 0.30), (0.55, 0.14)], [(0.55, 0.14), (0.52, 0.50), (0.50, 0.86)])  # flag and stem
 
