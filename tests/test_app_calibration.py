@@ -3,6 +3,7 @@ test images with the shipped default checkpoint: below it the model is wrong too
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from helpers_core import real_mnist
@@ -11,6 +12,7 @@ from mnist_core.checkpoints import default_checkpoint_path, load_checkpoint
 from mnist_core.model import predict_proba
 
 
+@pytest.mark.realdata
 def test_below_the_threshold_the_default_model_is_right_less_than_90_percent_of_the_time():
     _, split = real_mnist()
     probs = predict_proba(load_checkpoint(default_checkpoint_path()).model, torch.from_numpy(split.x_test)).numpy()

@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import need
 from helpers_core import REPO
 from test_core_train import synthetic
 from mnist_core.augment import AugmentConfig, distort, pen_redraw, skeletonize
@@ -205,8 +206,7 @@ def test_pen_redrawn_bfloat16_training_saves_float32_weights_and_its_pen(tmp_pat
 def test_shipped_best_checkpoint_is_the_best_preset():
     """checkpoints/best_mlp.pt: made by `train --preset best --seed 0`, its command recorded, float32, >= 99.3%."""
     path = REPO / "checkpoints" / "best_mlp.pt"
-    if not path.is_file():
-        pytest.skip("checkpoints/best_mlp.pt is not shipped yet")
+    need(path.is_file(), f"{path} is missing: the repository ships it")
     loaded = load_checkpoint(path)
     model_config, train_config = PRESETS["best"]
     assert loaded.model_config == model_config and loaded.train_config == train_config

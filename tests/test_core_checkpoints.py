@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import mnist_core
+from conftest import need
 from helpers_core import REPO
 from mnist_core import checkpoints
 from mnist_core.checkpoints import (
@@ -346,14 +347,14 @@ def test_default_checkpoint_prefers_best_mlp(tmp_path):
 def test_shipped_tutorial_checkpoint():
     """checkpoints/tutorial.pt: made by `train` with seed 0, its command recorded, >= 96%."""
     path = REPO / "checkpoints" / "tutorial.pt"
-    if not path.is_file():
-        pytest.skip("checkpoints/tutorial.pt is not shipped yet")
+    need(path.is_file(), f"{path} is missing: the repository ships it")
     loaded = load_checkpoint(path)
     assert loaded.model_config == ModelConfig() and loaded.train_config == TrainConfig()
     assert re.match(r"python -m mnist_core train\b", loaded.meta["command"])
     assert loaded.metrics["accuracy"] >= 0.96 and loaded.metrics["total"] == 10_000
 
 
+@pytest.mark.realdata
 def test_shipped_checkpoints_reproduce_their_recorded_accuracy():
     """Not the recorded numbers alone: each shipped file, evaluated now on the seed split, gives them."""
     from helpers_core import real_mnist

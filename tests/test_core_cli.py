@@ -16,6 +16,7 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import need
 from helpers_core import REPO, crafted_png, draw_digit, real_mnist, real_source
 from mnist_core.__main__ import main
 from mnist_core.checkpoints import default_checkpoint_path, load_checkpoint, save_checkpoint
@@ -277,6 +278,8 @@ def test_code_carrying_checkpoint_as_a_process(tmp_path, protocol):
 # ------------------------------------------------------------------------------------------- real data
 
 
+@pytest.mark.realdata
+@pytest.mark.slow
 def test_train_evaluate_predict_on_real_data(tmp_path):
     source = real_source()
     data = ["--data-dir", source] if source else []  # none: OpenML, as the tutorial loads it
@@ -324,12 +327,12 @@ def test_train_evaluate_predict_on_real_data(tmp_path):
     assert sum(a["digit"] == int(split.y_test[i]) for i, a in enumerate(answers)) >= 16
 
 
+@pytest.mark.realdata
 def test_evaluate_default_checkpoint_matches_its_metrics(capsys):
     """Without --checkpoint, evaluate uses the shipped default; its recorded accuracy is reproduced."""
     source = real_source()
     path = default_checkpoint_path()
-    if not path.is_file():
-        pytest.skip(f"{path} is not shipped yet")
+    need(path.is_file(), f"{path} is missing: the repository ships it")
     code, out, err = run_main(["evaluate", *(["--data-dir", source] if source else []), "--json"], capsys)
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])

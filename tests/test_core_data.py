@@ -410,6 +410,7 @@ def test_openml_unreachable_says_how_to_use_a_folder(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------------------------ real data
 
 
+@pytest.mark.realdata
 def test_real_data_load_and_seed_split():
     folder = real_data_dir()
     mnist, split = real_mnist()
@@ -424,6 +425,7 @@ def test_real_data_load_and_seed_split():
     assert np.array_equal(mnist.images[:60_000], read_idx(train_file).reshape(60_000, 784))
 
 
+@pytest.mark.realdata
 def test_real_data_warm_load_is_from_cache(tmp_path, monkeypatch):
     folder = real_data_dir()
     cold = load_mnist(data_dir=folder, cache_dir=tmp_path)

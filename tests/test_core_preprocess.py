@@ -245,6 +245,7 @@ def test_to_ink_refuses_odd_shapes(shape):
 # ---------------------------------------------------------------------------------------- real data
 
 
+@pytest.mark.realdata
 def test_real_mnist_digits_pass_nearly_unchanged():
     mnist, _ = real_mnist()
     digits = mnist.images[60_000:61_000].reshape(-1, 28, 28)
@@ -259,6 +260,8 @@ def test_real_mnist_digits_pass_nearly_unchanged():
     assert np.median(differences) < 0.01
 
 
+@pytest.mark.realdata
+@pytest.mark.slow
 def test_real_digits_redrawn_big_are_still_recognised():
     """MNIST test digits upsampled to 280x280 and inverted (dark on light): the tutorial model reads them."""
     model = tutorial_model()[0]
@@ -345,6 +348,7 @@ def marker_drawn(digits: np.ndarray, pen: float) -> list[np.ndarray]:
     return [np.clip(pen / 2 + 0.5 - distance_transform_edt(~s), 0, 1) for s in skeletons]
 
 
+@pytest.mark.realdata
 def test_real_digits_drawn_with_a_marker_are_read_better_thinned(monkeypatch):
     """The shipped default reads MNIST test digits redrawn with a marker (5-6 px of the 20-px box)
     better with the strokes thinned than as drawn."""

@@ -254,6 +254,8 @@ def tutorial_accuracy(seed: int) -> float:
     return evaluate(model, split.x_test, split.y_test, device=CPU).accuracy
 
 
+@pytest.mark.realdata
+@pytest.mark.slow
 def test_tutorial_seed_0_trains_on_the_real_data():
     """The tutorial's defaults (TrainConfig(), seed 0) on the real seed split: ~10% before, 3 epochs."""
     _, before, after, history = tutorial_model()
@@ -263,6 +265,8 @@ def test_tutorial_seed_0_trains_on_the_real_data():
     assert history.epochs[-1]["loss"] < history.epochs[0]["loss"]
 
 
+@pytest.mark.realdata
+@pytest.mark.slow
 def test_tutorial_is_as_accurate_as_the_tutorials_loop_over_seeds():
     """Seeds 0-4 of the tutorial preset on the real data: the mean and every seed above their floors."""
     accuracies = {seed: tutorial_accuracy(seed) for seed in SEEDS}

@@ -26,6 +26,7 @@ from helpers_app import T
 from helpers_core import tutorial_model
 from mnist_core.checkpoints import default_checkpoint_path
 
+pytestmark = [pytest.mark.browser, pytest.mark.realdata, pytest.mark.slow]
 PRESENTER_KEY = "e2e-key"
 ONE_STROKES = ([(0.42, 0.30), (0.55, 0.14)], [(0.55, 0.14), (0.52, 0.50), (0.50, 0.86)])  # a "1": flag, stem
 
