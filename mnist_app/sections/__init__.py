@@ -14,7 +14,7 @@ import streamlit as st
 from ..frame import guarded
 
 MODULES = {
-    "draw": "draw", "lesson": "lesson", "test": "test_images", "evaluate": "evaluate", "inside": "inside",
+    "draw": "draw", "lesson": "lesson", "test": "browse", "evaluate": "evaluate", "inside": "inside",
     "train": "train", "data": "data", "model": "model", "room": "room",
 }  # fmt: skip
 
@@ -25,8 +25,8 @@ def module(section: str) -> ModuleType:
 
 
 # Sections whose clicks rerun the section alone, not the page around it (header, hidden canvas,
-# banner): what their clicks change is in the section. Measured with bench/bench_views.py: a click
-# on the confusion matrix reran a whole page of 44 messages; see the README for the figures.
+# banner): what their clicks change is in the section, and a whole page is 44 messages to redraw
+# for a click on the confusion matrix (bench/bench_views.py; docs/benchmarks.md has the figures).
 ALONE = frozenset({"lesson", "evaluate", "inside"})
 
 
