@@ -15,7 +15,8 @@ from pathlib import Path
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 COOKIE = "mnist_server"
-ADDRESS = re.compile(r"[A-Za-z0-9._-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5}")  # host:port, nothing nginx would parse further
+# host:port, and nothing else that nginx would read as more of its configuration
+ADDRESS = re.compile(r"[A-Za-z0-9._-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5}")
 FAIL_TIMEOUT_S = 10  # after a failed connection a server is skipped this long, then tried again
 
 
@@ -55,7 +56,7 @@ def render(servers: list[str], listen: str | int = 80, template: Path = TEMPLATE
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", value)
     if "{{" in text:
-        raise ValueError(f"unfilled placeholder in {template}: {text[text.index('{{'):][:40]}")
+        raise ValueError(f"unfilled placeholder in {template}: {text[text.index('{{') :][:40]}")
     return text
 
 
