@@ -20,10 +20,11 @@ import torch
 
 from mnist_app.components import figures, maps
 from mnist_core import evaluation, inside
-from mnist_core.checkpoints import CHECKPOINT_DIR, load_checkpoint
+from mnist_core.checkpoints import load_checkpoint
+from mnist_core.config import CHECKPOINT_DIR, ModelConfig
 from mnist_core.data import load_mnist, seed_split
 from mnist_core.experiment import transform_digit
-from mnist_core.model import ModelConfig, predict_proba
+from mnist_core.model import predict_proba
 from mnist_core.train import new_model
 
 BUDGET_MS = 300.0

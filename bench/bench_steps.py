@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from scipy.optimize import nnls
 
+from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.estimate import STEP_COSTS, step_seconds, weights
-from mnist_core.model import ModelConfig
-from mnist_core.train import TrainConfig, new_model, train
+from mnist_core.train import new_model, train
 
 CONFIGS = [((100, 100), 64), ((100, 100), 256), ((100,), 16), ((512,), 32), ((1024, 1024), 128),
            ((1024, 1024), 32), ((2048, 2048), 256), ((256, 256, 256), 64), ((4096,), 512)]  # fmt: skip

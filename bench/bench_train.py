@@ -25,11 +25,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import load_mnist, seed_split
-from mnist_core.model import ModelConfig, predict_proba
+from mnist_core.model import predict_proba
 from mnist_core.preprocess import prepare
 from mnist_core.run import run_training
-from mnist_core.train import TrainConfig, evaluate, new_model
+from mnist_core.train import evaluate, new_model
 
 
 def tutorial_loop(split, seed: int) -> tuple[float, float]:

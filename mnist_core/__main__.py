@@ -15,14 +15,16 @@ from pathlib import Path
 import torch
 
 from .checkpoints import checkpoint_dir, default_checkpoint_path, load_checkpoint, save_checkpoint
+from .config import ModelConfig, TrainConfig
 from .data import load_mnist, seed_split
 from .drawings import load_drawings
+from .evaluation import Evaluation
 from .images import read_image
-from .model import ModelConfig, default_device, predict_proba
+from .model import default_device, predict_proba
 from .preprocess import Problem, prepare
 from .presets import PRESETS
 from .run import run_training
-from .train import Evaluation, Progress, TrainConfig, evaluate
+from .train import Progress, evaluate
 
 PROBLEMS = {  # the command line's words for preprocess's codes (the app has its own catalogues)
     Problem.EMPTY: "no ink found",

@@ -1,8 +1,5 @@
-"""Random distortions of training digits: affine (rotate, scale, shear, shift) and elastic.
-
-Pen redrawing (`pen` > 0) stands in for a canvas pen: a share of the digits are thinned to their
-skeleton (Zhang-Suen) and redrawn with a round, anti-aliased pen of one random width, hairline to
-marker, and zoomed out by the pen's extent as `prepare` would fit them, before the affine step.
+"""Random distortions of training digits: affine (rotate, scale, shear, shift) and elastic; and a
+digit's skeleton (Zhang-Suen thinning), from which bench/generators/pen_drawn.py redraws digits with one pen.
 
 Elastic distortions follow Simard, Steinkraus & Platt (2003): a random displacement field smoothed by
 a Gaussian of width `elastic_sigma`, here scaled so that its largest displacement is `elastic_px`. Everything runs batched on the model's
@@ -18,8 +15,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .preprocess import BOX
-
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -29,8 +24,6 @@ class AugmentConfig:
     shift_px: float = 2.5
     elastic_px: float = 2.0
     elastic_sigma: float = 4.0
-    pen: float = 0.0  # share of digits redrawn along their skeleton with a round pen of one width
-    pen_width: tuple[float, float] = (0.8, 6.0)  # the pen's width in pixels, uniform in this range
 
 
 def _zhang_suen_luts() -> torch.Tensor:
@@ -54,7 +47,6 @@ THINNING_LUTS = _zhang_suen_luts()
 _NEIGHBOURS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))  # N, NE, ... NW
 
 
-PEN_MAX_RADIUS = 4  # pixels: the widest pen drawn (8 px: a 36-px pen on a 90-px digit, fitted to 20 px)
 THINNING_ITERATIONS = 3  # thins strokes up to ~6 pixels wide (nearly all of MNIST) to one pixel
 
 
@@ -80,29 +72,6 @@ def skeletonize(binary: torch.Tensor, iterations: int = THINNING_ITERATIONS) -> 
             codes = F.conv2d(skeleton, weights, padding=1).long()
             skeleton = skeleton.masked_fill(lut[codes], 0.0)
     return skeleton
-
-
-def _pen_discs(device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(K, 1, 2r+1, 2r+1) discs (r = PEN_MAX_RADIUS), one per distinct pixel distance up to PEN_MAX_RADIUS + 0.5, and those distances (K,)."""
-    r = PEN_MAX_RADIUS
-    offsets = torch.arange(-r, r + 1, dtype=torch.float32, device=device)
-    distance = torch.hypot(offsets.view(-1, 1), offsets.view(1, -1))
-    radii = torch.unique(distance[distance <= r + 0.5])
-    return (distance[None] <= radii.view(-1, 1, 1) + 1e-4).float()[:, None], radii
-
-
-def pen_redraw(images: torch.Tensor, widths: torch.Tensor) -> torch.Tensor:
-    """Redraw (B, 1, H, W) digits in [0, 1] along their skeletons with round pens of `widths` (B,) pixels.
-
-    A pixel's ink is the pen's anti-aliased coverage, clamp(r + 0.5 - d), d its distance to the skeleton.
-    """
-    skeleton = skeletonize(images >= 0.5)
-    discs, radii = _pen_discs(images.device)
-    within = F.conv2d(skeleton, discs, padding=PEN_MAX_RADIUS) > 0.5  # (B, K, H, W): within radii[k]
-    radius = (widths / 2).clamp(max=PEN_MAX_RADIUS).view(-1, 1, 1, 1)
-    coverage = (radius + 0.5 - radii.view(1, -1, 1, 1)).clamp(0, 1)  # (B, K, 1, 1)
-    ink = (within * coverage).amax(dim=1, keepdim=True)
-    return ink / ink.amax(dim=(2, 3), keepdim=True).clamp_min(1e-6)
 
 
 def _gaussian_kernel(sigma: float, device: torch.device) -> torch.Tensor:
@@ -132,13 +101,11 @@ def _smoothing_matrix(sigma: float, n: int, device: torch.device) -> torch.Tenso
     return m.to(device)
 
 
-def _random_affine(b: int, cfg: AugmentConfig, g: torch.Generator, device, zoom: torch.Tensor | None = None) -> torch.Tensor:
+def _random_affine(b: int, cfg: AugmentConfig, g: torch.Generator, device) -> torch.Tensor:
     """(B, 2, 3) matrices mapping output to input coordinates in affine_grid's [-1, 1] units."""
     u = lambda: (torch.rand(b, generator=g, device=device) * 2 - 1)  # noqa: E731  uniform in [-1, 1]
     angle = u() * math.radians(cfg.rotate_deg)
     scale = 1 + u() * cfg.scale
-    if zoom is not None:
-        scale = scale * zoom
     shear = u() * cfg.shear
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
     shift = 2 * cfg.shift_px / 28
@@ -162,18 +129,7 @@ def distort(x: torch.Tensor, cfg: AugmentConfig, g: torch.Generator) -> torch.Te
     """Distort a batch of flat digits (B, 784) in [0, 1]; returns (B, 784)."""
     b = x.shape[0]
     images = x.view(b, 1, 28, 28)
-    zoom = None
-    if cfg.pen > 0:
-        chosen = torch.rand(b, generator=g, device=x.device) < cfg.pen
-        lo, hi = cfg.pen_width
-        widths = lo + torch.rand(b, generator=g, device=x.device) * (hi - lo)
-        if chosen.any():
-            images = images.clone()
-            images[chosen] = pen_redraw(images[chosen], widths[chosen])
-        # A digit's 20-pixel box held its skeleton plus MNIST's ~2.5-pixel stroke; now it holds the
-        # skeleton plus this pen: zoom out (or in) as fitting the pen's extent into the box would.
-        zoom = torch.where(chosen, BOX / (BOX - 2.5 + widths), torch.ones_like(widths))
-    grid = F.affine_grid(_random_affine(b, cfg, g, x.device, zoom), [b, 1, 28, 28], align_corners=False)
+    grid = F.affine_grid(_random_affine(b, cfg, g, x.device), [b, 1, 28, 28], align_corners=False)
     if cfg.elastic_px > 0:
         grid = grid + _elastic_field(b, cfg, g, x.device)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False).view(b, -1)

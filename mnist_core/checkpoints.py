@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .config import CHECKPOINT_DIR, CHECKPOINT_DIR_ENV, ModelConfig, TrainConfig, checkpoint_dir  # noqa: F401  (re-exported)
+from .config import ModelConfig, TrainConfig, checkpoint_dir
 from .model import build_mlp
 
 FORMAT = "mnist_core.checkpoint/1"
@@ -171,11 +171,17 @@ def _decode(path: Path, f) -> dict:
     return payload
 
 
+# Training options this library no longer has, which files it wrote still record: dropped on load so
+# those files stay usable (any other unknown field is refused: it is not a file of ours).
+RETIRED_TRAIN_FIELDS = frozenset({"pen", "pen_width"})
+
+
 def _configs(path: Path, payload: dict) -> tuple[ModelConfig, TrainConfig]:
     try:
         model_config = ModelConfig(**payload["model_config"])
-        # Written before `order` existed: trained in the "seeded" order (config.ORDERS).
-        train_config = TrainConfig(**{"order": "seeded", **payload["train_config"]})
+        recorded = {k: v for k, v in payload["train_config"].items() if k not in RETIRED_TRAIN_FIELDS}
+        # A file without `order` was trained in the "seeded" order (config.ORDERS).
+        train_config = TrainConfig(**{"order": "seeded", **recorded})
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path} has invalid metadata: {e}") from None
     return model_config, train_config

@@ -1,7 +1,9 @@
-"""The plain settings, importable without torch: the model's and the training's configurations, the checkpoint folder.
+"""The core's settings, importable without torch: the model's and the training's configurations, and
+the folders the environment names (MNIST_DATA_DIR, MNIST_CACHE_DIR, MNIST_CHECKPOINT_DIR; the core
+reads no other environment variable).
 
-Split out of `model`, `train` and `checkpoints` (which re-export them) so that the app can draw its
-first page before torch is loaded: `import torch` alone takes 1.2 s of a fresh server's first page.
+Apart from `model`, `train` and `checkpoints` so that the app can draw its first page before torch
+is loaded: `import torch` alone takes 1.2 s of a fresh server's first page.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"  # the shipped ones
 CHECKPOINT_DIR_ENV = "MNIST_CHECKPOINT_DIR"
+DATA_DIR_ENV = "MNIST_DATA_DIR"  # a folder of the four MNIST IDX files; unset: OpenML
+CACHE_DIR_ENV = "MNIST_CACHE_DIR"  # where parsed arrays are kept
 N_INPUTS, N_CLASSES = 28 * 28, 10
 
 
@@ -60,8 +64,6 @@ class TrainConfig:
     augment: bool = False  # random affine + elastic distortions of every training batch
     clean_epochs: int = 0  # with `augment`: the last N epochs train on the digits as they are
     label_smoothing: float = 0.0
-    pen: float = 0.0  # with `augment`: share of digits redrawn along their skeleton with a one-width pen
-    pen_width: tuple[float, float] = (0.8, 6.0)  # that pen's width in pixels of the 28x28 digit, uniform in this range
     precision: str = "float32"  # "bfloat16": forward and backward under CPU/CUDA autocast
     fused: bool = False  # Adam's fused kernel: faster, rounds differently (so not for the tutorial)
     order: str = "loader"  # the rows' order each epoch: see ORDERS
@@ -75,8 +77,6 @@ class TrainConfig:
             "weight_decay": self.weight_decay >= 0,
             "schedule": self.schedule in SCHEDULES,
             "label_smoothing": 0 <= self.label_smoothing < 1,
-            "pen": 0 <= self.pen <= 1,
-            "pen_width": len(self.pen_width) == 2 and 0 < self.pen_width[0] <= self.pen_width[1],
             "precision": self.precision in PRECISIONS,
             "order": self.order in ORDERS,
         }
@@ -90,3 +90,13 @@ class TrainConfig:
 def checkpoint_dir() -> Path:
     """The checkpoint folder the command line and the app share: $MNIST_CHECKPOINT_DIR, else the shipped one."""
     return Path(os.environ.get(CHECKPOINT_DIR_ENV) or CHECKPOINT_DIR)
+
+
+def data_dir_setting() -> str | None:
+    """$MNIST_DATA_DIR, or None when it is unset or empty (then the data comes from OpenML)."""
+    return os.environ.get(DATA_DIR_ENV) or None
+
+
+def default_cache_dir() -> Path:
+    """Where parsed arrays are kept: $MNIST_CACHE_DIR, else ~/.cache/mnist_core."""
+    return Path(os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache" / "mnist_core")

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import data_dir_setting, default_cache_dir
+
 N_PIXELS = 28 * 28
 N_ROWS = 70_000
 IDX_FILES = (
@@ -126,11 +128,6 @@ def fetch_openml_mnist(*, data_home: str | os.PathLike | None = None) -> tuple[n
     return bunch.data.astype(np.uint8), bunch.target.astype(np.int8).astype(np.int64)
 
 
-def default_cache_dir() -> Path:
-    """Where parsed arrays are kept: $MNIST_CACHE_DIR, else ~/.cache/mnist_core."""
-    return Path(os.environ.get("MNIST_CACHE_DIR") or Path.home() / ".cache" / "mnist_core")
-
-
 def _cache_key(data_dir: Path | None) -> str:
     if data_dir is None:
         return "openml-mnist_784-v1"
@@ -162,7 +159,7 @@ def _save_cached(folder: Path, images: np.ndarray, labels: np.ndarray) -> None:
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
     """The IDX folder to use: the argument, else $MNIST_DATA_DIR, else None (meaning OpenML)."""
-    chosen = data_dir if data_dir not in (None, "") else os.environ.get("MNIST_DATA_DIR") or None
+    chosen = data_dir if data_dir not in (None, "") else data_dir_setting()
     return None if chosen is None else Path(chosen).expanduser()
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .model import N_CLASSES, N_INPUTS, ModelConfig
-from .train import TrainConfig
+from .config import N_CLASSES, N_INPUTS, ModelConfig, TrainConfig
 
 N_TRAIN, N_TEST = 60_000, 10_000
 # step = c0 + c1 * batch * weights + c2 * weights, in seconds. Fitted by bench/bench_steps.py on this

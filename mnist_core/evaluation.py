@@ -1,5 +1,6 @@
-"""Evaluation of predictions on the test images: the confusion matrix, per-class accuracy, the
-misclassified digits, and two models compared on the same images.
+"""Evaluation of predictions on the test images: a test's result (`Evaluation`, what `train.evaluate`
+returns and a checkpoint's metrics hold), the confusion matrix, per-class accuracy, the misclassified
+digits, and two models compared on the same images.
 
 Everything takes probabilities (N, 10), as `mnist_app.resources.test_probabilities` caches them per
 model, and labels (N,), and returns numbers and index arrays; counting is scikit-learn's.
@@ -10,11 +11,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix
 
-from .model import N_CLASSES
+from .config import N_CLASSES
+
+# scikit-learn's metrics are imported where they are used: they take 1.2 s to import, which a fresh
+# app server's first page (that only draws) would otherwise wait for through `train` (bench/bench_startup.py).
 
 LABELS = tuple(range(N_CLASSES))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Test results: `confusion[i][j]` counts images of digit i predicted as j (scikit-learn's layout)."""
+
+    confusion: tuple[tuple[int, ...], ...]  # (10, 10)
+
+    @property
+    def per_class_total(self) -> tuple[int, ...]:
+        return tuple(sum(row) for row in self.confusion)
+
+    @property
+    def per_class_correct(self) -> tuple[int, ...]:
+        return tuple(row[i] for i, row in enumerate(self.confusion))
+
+    @property
+    def correct(self) -> int:
+        return sum(self.per_class_correct)
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_class_total)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
 
 
 def _check(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -26,6 +56,8 @@ def _check(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def confusion(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
     """(10, 10) int64: `[i, j]` counts images of digit i predicted as j (rows: true, columns: predicted)."""
+    from sklearn.metrics import confusion_matrix
+
     probs, y = _check(probs, y)
     return confusion_matrix(y, probs.argmax(1), labels=LABELS)
 
@@ -95,6 +127,8 @@ class Comparison:
 
 def compare(probs_a: np.ndarray, probs_b: np.ndarray, y: np.ndarray) -> Comparison:
     """How many each model gets right, and the images where they disagree."""
+    from sklearn.metrics import accuracy_score
+
     probs_a, y = _check(probs_a, y)
     probs_b, _ = _check(probs_b, y)
     pred_a, pred_b = probs_a.argmax(1), probs_b.argmax(1)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from torch import nn
 
-from .model import ModelConfig, build_mlp
+from .config import ModelConfig
+from .model import build_mlp
 
 CODE_DIR = Path(__file__).resolve().parent / "lesson_code"
 LANGUAGES = ("ko", "en")

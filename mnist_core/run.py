@@ -12,9 +12,10 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .config import ModelConfig, TrainConfig
 from .data import Split
-from .model import ModelConfig
-from .train import Evaluation, History, Progress, TrainConfig, evaluate, new_model, train
+from .evaluation import Evaluation
+from .train import History, Progress, evaluate, new_model, train
 
 STAGES = ("untrained", "training", "testing")  # what `on_stage` is told, in this order, with `before`
 

@@ -17,8 +17,9 @@ import torch
 from torch import nn
 
 from .augment import AugmentConfig, distort
+from .config import N_CLASSES, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig  # noqa: F401  (ModelConfig: see model.py)
+from .evaluation import Evaluation
 from .fastmlp import FastAdamMLPStep, plain_linears
-from .config import N_CLASSES, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig  # noqa: F401  (re-exported)
 from .model import build_mlp
 
 
@@ -43,33 +44,6 @@ class History:
     epochs: list[dict] = field(default_factory=list)  # {"epoch", "loss", "accuracy"} per finished epoch
     stopped: bool = False
     train_seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Test results: `confusion[i][j]` counts images of digit i predicted as j (scikit-learn's layout)."""
-
-    confusion: tuple[tuple[int, ...], ...]  # (10, 10)
-
-    @property
-    def per_class_total(self) -> tuple[int, ...]:
-        return tuple(sum(row) for row in self.confusion)
-
-    @property
-    def per_class_correct(self) -> tuple[int, ...]:
-        return tuple(row[i] for i, row in enumerate(self.confusion))
-
-    @property
-    def correct(self) -> int:
-        return sum(self.per_class_correct)
-
-    @property
-    def total(self) -> int:
-        return sum(self.per_class_total)
-
-    @property
-    def accuracy(self) -> float:
-        return self.correct / self.total if self.total else 0.0
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -131,7 +105,7 @@ class _Step:
         if self.fast is not None:
             return self.fast(xb, yb)
         if self.distorting:
-            xb = distort(xb, AugmentConfig(pen=self.config.pen, pen_width=tuple(self.config.pen_width)), self.augment_gen)
+            xb = distort(xb, AugmentConfig(), self.augment_gen)
         with torch.autocast(xb.device.type, torch.bfloat16, enabled=self.config.precision == "bfloat16"):
             logits = self.model(xb)  # (B, 10)
             loss = self.loss_fn(logits, yb)

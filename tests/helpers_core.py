@@ -61,9 +61,8 @@ def real_mnist():
 def _train_tutorial(folder: str):
     import torch
 
-    from mnist_core.model import ModelConfig
+    from mnist_core.config import ModelConfig, TrainConfig
     from mnist_core.run import run_training
-    from mnist_core.train import TrainConfig
 
     _, split = _load_real(folder)
     result = run_training(ModelConfig(), TrainConfig(), split, device=torch.device("cpu"))

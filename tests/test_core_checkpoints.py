@@ -29,8 +29,9 @@ from mnist_core.checkpoints import (
     save_checkpoint,
     set_default_checkpoint,
 )
-from mnist_core.model import ModelConfig, build_mlp
-from mnist_core.train import TrainConfig, new_model
+from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.model import build_mlp
+from mnist_core.train import new_model
 
 METRICS = {"accuracy": 0.9615, "correct": 9615, "total": 10000, "per_class_correct": [1] * 10}
 
@@ -223,6 +224,13 @@ def test_extra_or_missing_weights(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------- atomic
+
+
+def test_a_file_recording_retired_training_fields_still_loads(tmp_path):
+    payload = payload_of(save(tmp_path / "good.pt"))
+    payload["train_config"] |= {"pen": 0.0, "pen_width": [0.8, 6.0]}  # options an earlier library recorded
+    torch.save(payload, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt").train_config == load_checkpoint(tmp_path / "good.pt").train_config
 
 
 @pytest.mark.parametrize("crash", [OSError("No space left on device"), KeyboardInterrupt()])

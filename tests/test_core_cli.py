@@ -20,8 +20,8 @@ from conftest import need
 from helpers_core import REPO, crafted_png, draw_digit, real_mnist, real_source
 from mnist_core.__main__ import main
 from mnist_core.checkpoints import default_checkpoint_path, load_checkpoint, save_checkpoint
-from mnist_core.model import ModelConfig
-from mnist_core.train import TrainConfig, new_model
+from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.train import new_model
 
 
 @pytest.fixture(autouse=True)

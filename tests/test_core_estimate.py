@@ -4,9 +4,9 @@ slows small networks' Python-bound steps far more than large ones'); these check
 
 from __future__ import annotations
 
+from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.estimate import step_seconds, training_seconds, weights
-from mnist_core.model import ModelConfig, build_mlp
-from mnist_core.train import TrainConfig
+from mnist_core.model import build_mlp
 
 
 def test_weights_are_the_networks_parameters():

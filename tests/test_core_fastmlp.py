@@ -9,9 +9,10 @@ import torch
 from torch import nn
 
 import mnist_core.train as mtrain
+from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.fastmlp import FastAdamMLPStep, plain_linears
-from mnist_core.model import ModelConfig, build_mlp
-from mnist_core.train import TrainConfig, new_model, train
+from mnist_core.model import build_mlp
+from mnist_core.train import new_model, train
 
 CPU = torch.device("cpu")
 

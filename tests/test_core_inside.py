@@ -10,9 +10,10 @@ import torch
 from torch import nn
 
 from mnist_core import evaluation, inside
-from mnist_core.checkpoints import CHECKPOINT_DIR, load_checkpoint
+from mnist_core.checkpoints import load_checkpoint
+from mnist_core.config import CHECKPOINT_DIR, ModelConfig
 from mnist_core.experiment import transform_digit
-from mnist_core.model import ModelConfig, build_mlp, predict_proba
+from mnist_core.model import build_mlp, predict_proba
 
 
 def tiny(hidden=(16, 8), dropout=0.0, seed=0) -> nn.Sequential:

@@ -9,10 +9,11 @@ import tokenize
 
 import numpy as np
 import pytest
-from conftest import TINY_ROWS
 
+from conftest import TINY_ROWS
 from mnist_core import lesson
-from mnist_core.model import ModelConfig, build_mlp
+from mnist_core.config import ModelConfig
+from mnist_core.model import build_mlp
 
 # What the tutorial's page shows under print(model), copied from it.
 TUTORIAL_PRINT_MODEL = (

@@ -9,10 +9,10 @@ import torch
 from sklearn.metrics import confusion_matrix
 
 from mnist_core.checkpoints import load_checkpoint, save_checkpoint
+from mnist_core.config import ConfigError, ModelConfig, TrainConfig
 from mnist_core.data import Split
-from mnist_core.model import ConfigError, ModelConfig
 from mnist_core.run import STAGES, run_training
-from mnist_core.train import TrainConfig, evaluate, new_model
+from mnist_core.train import evaluate, new_model
 
 CPU = torch.device("cpu")
 

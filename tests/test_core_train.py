@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from helpers_core import real_mnist, tutorial_model
-from mnist_core.model import ModelConfig, build_mlp, default_device, predict_proba
-from mnist_core.train import TrainConfig, evaluate, new_model, train
+from mnist_core.config import ModelConfig, TrainConfig
+from mnist_core.model import build_mlp, default_device, predict_proba
+from mnist_core.train import evaluate, new_model, train
 
 CPU = torch.device("cpu")
 

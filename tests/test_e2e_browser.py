@@ -20,8 +20,19 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from bench.browser import (CELL_LABEL, VIEWPORT, busiest_mistake, chromium, open_section, pattern, screenshot, settle,
-                           streamlit_server, stroke, touch_stroke)  # fmt: skip
+from bench.browser import (
+    CELL_LABEL,
+    VIEWPORT,
+    busiest_mistake,
+    chromium,
+    open_section,
+    pattern,
+    screenshot,
+    settle,
+    streamlit_server,  # fmt: skip
+    stroke,
+    touch_stroke,
+)
 from helpers_app import T
 from helpers_core import tutorial_model
 from mnist_core.checkpoints import default_checkpoint_path
