@@ -25,18 +25,25 @@ from __future__ import annotations
 import logging
 import os
 
-# Before torch loads: OpenMP threads that sleep when idle instead of spinning. With spinning
-# threads, a training that shares its cores with other sessions' script runs stalls (measured on 2
-# cores with one other busy core: 19.2 s an epoch of the tutorial spinning, 3.2 s sleeping).
+# Before torch loads: OpenMP threads that sleep when idle instead of spinning. The web server only
+# predicts; its spinning threads would take the cores from the training workers and from the other
+# sessions' script runs (measured on 2 cores with one other busy core: an epoch of the tutorial took
+# 19.2 s beside spinning threads, 3.2 s beside sleeping ones). The workers drop this (worker.spawn).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
 from mnist_app import frame, sections, state, style, training, warmup  # noqa: E402
+from mnist_app.components import identity  # noqa: E402
 from mnist_app.i18n import t  # noqa: E402
 from mnist_app.state import Key  # noqa: E402
 
-logging.getLogger("mnist_app").setLevel(logging.INFO)
+_log = logging.getLogger("mnist_app")
+_log.setLevel(logging.INFO)
+if not _log.handlers:  # Streamlit configures its own loggers only: without this, "warm (N s)" is never printed
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _log.addHandler(_handler)
 
 
 def main() -> None:
@@ -44,6 +51,7 @@ def main() -> None:
     frame.read_url()
     st.set_page_config(page_title=t("app.page_title"), page_icon="✏️", layout="wide")
     style.apply(presenter=state.get(Key.PRESENTER))
+    identity.sync()
     training.collect()
     line = frame.guarded("header", frame.header)
     with st.container(key="banner"):  # always there: the canvas below keeps its place in the page

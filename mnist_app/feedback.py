@@ -47,17 +47,15 @@ def submit_meant() -> None:
 
 
 def submit(label: int) -> None:
-    from .room import RoomError, new_session_id, thumbnail_png
+    from .room import RoomError, thumbnail_png
 
     pending = state.get(Key.ROOM_PENDING)
     if pending is None or state.get(Key.ROOM_SAVED) == pending["key"]:
         return
-    if state.get(Key.ROOM_SESSION) is None:
-        state.put(Key.ROOM_SESSION, new_session_id())
     grey = np.asarray(pending["canvas"])[..., 0]  # white ink on black: any colour channel is the ink
     try:
         room_store().add(
-            session_id=state.get(Key.ROOM_SESSION), label=label, model=pending["model"], predicted=int(pending["probs"].argmax()),
+            session_id=state.get(Key.TOKEN), label=label, model=pending["model"], predicted=int(pending["probs"].argmax()),
             probabilities=pending["probs"].tolist(), input28=pending["x28"], thumbnail=thumbnail_png(grey),
         )  # fmt: skip
     except RoomError as e:
@@ -71,7 +69,7 @@ def show_score() -> None:
     from .room import RoomError
 
     try:
-        right, total = room_store().session_score(state.get(Key.ROOM_SESSION))
+        right, total = room_store().session_score(state.get(Key.TOKEN))
     except RoomError as e:
         st.warning(t(f"room.error.{e.code}"))
         return

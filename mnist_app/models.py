@@ -1,12 +1,13 @@
 """Models: the checkpoints all sessions share, the one this session trained, and which one is active.
 
-A checkpoint file is read once per version (its mtime and size) into `st.cache_resource`, so a model
-saved by any session appears in every session's list at once. The active model is per session.
+Two kinds are shared: checkpoint files every server has (the shipped ones, those the command line
+wrote) and the models participants saved, which live in the room's database (room.shelf) so that
+every app server on it lists the same ones. Each is read once per version into `st.cache_resource`;
+the shelf's list is read at most every SHELF_TTL_S seconds per server. The active model is per session.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from . import state
 from .settings import checkpoint_dir
 from .state import OWN_MODEL, Key
 
+SHELF_TTL_S = 2.0  # a model saved or a default chosen on another server shows here within this
+
 
 @dataclass(frozen=True)
 class ModelChoice:
@@ -33,7 +36,9 @@ class ModelChoice:
     metrics: dict
     created: str
     cache_id: str  # identifies these weights in the prediction cache
-    owner: str = ""  # the nickname of the session that saved it; "" for the shipped ones and the CLI's
+    owner: str = ""  # the token of the participant who saved it in the room; "" for files
+    nick: str = ""  # their nickname, for display
+    saved: bool = False  # in the room's database (saved from the page), not a file
 
     @property
     def architecture(self) -> str:
@@ -54,12 +59,35 @@ def read_checkpoint(path: str, stamp: tuple[int, int]) -> ModelChoice | None:
     except ckpt.CheckpointError:
         return None
     created = str(c.meta.get("created") or "")
-    owner = str(c.meta.get("owner") or "")
-    return ModelChoice(c.name, c.model, c.model_config, c.train_config, c.metrics, created, f"{path}@{stamp}", owner)
+    return ModelChoice(c.name, c.model, c.model_config, c.train_config, c.metrics, created, f"{path}@{stamp}")
 
 
-def list_models() -> tuple[list[ModelChoice], list[str]]:
-    """Every usable checkpoint, best first, and the file names of the unusable ones."""
+@st.cache_resource(max_entries=64, show_spinner=False)
+def read_saved(name: str, created: str, owner: str, nick: str) -> ModelChoice | None:
+    """One model saved in the room, read once (a name is saved once: `created` tells a new one)."""
+    from .resources import room_shelf
+    from .room import RoomError
+
+    try:
+        c = ckpt.load_checkpoint_bytes(room_shelf().payload(name) or b"", name)
+    except (RoomError, ckpt.CheckpointError):
+        return None
+    return ModelChoice(name, c.model, c.model_config, c.train_config, c.metrics, created, f"room:{name}@{created}", owner, nick, True)
+
+
+@st.cache_data(ttl=SHELF_TTL_S, show_spinner=False)
+def shelf_rows() -> tuple[tuple, str | None] | None:
+    """The room's saved models (rows without their bytes) and its default; None while the room is away."""
+    from .resources import room_shelf
+    from .room import RoomError
+
+    try:
+        return tuple(room_shelf().list()), room_shelf().default()
+    except RoomError:
+        return None
+
+
+def _files() -> tuple[list[ModelChoice], list[str]]:
     found, unusable = [], []
     for path in sorted(checkpoint_dir().glob("*.pt")):
         try:
@@ -69,6 +97,19 @@ def list_models() -> tuple[list[ModelChoice], list[str]]:
         choice = read_checkpoint(str(path), (info.st_mtime_ns, info.st_size))
         found.extend([choice] if choice else [])
         unusable.extend([] if choice else [path.name])
+    return found, unusable
+
+
+def list_models() -> tuple[list[ModelChoice], list[str]]:
+    """Every usable model, files and saved ones, best first, and the names of the unusable ones."""
+    found, unusable = _files()
+    files = {c.name for c in found}
+    for row in (shelf_rows() or ((), None))[0]:
+        if row.name in files:
+            continue
+        choice = read_saved(row.name, row.created.isoformat(timespec="seconds"), row.owner, row.nick)
+        found.extend([choice] if choice else [])
+        unusable.extend([] if choice else [row.name])
     found.sort(key=lambda c: -(c.accuracy or 0.0))
     return found, unusable
 
@@ -81,54 +122,63 @@ def model_choices() -> dict[str, ModelChoice]:
     return choices
 
 
+def default_name(choices: dict[str, ModelChoice]) -> str | None:
+    """The model new sessions start on: the room's choice, else the folder's default checkpoint."""
+    chosen = (shelf_rows() or ((), None))[1]
+    if chosen in choices:
+        return chosen
+    fallback = ckpt.default_checkpoint_path(checkpoint_dir()).stem
+    return fallback if fallback in choices else next(iter(choices), None)
+
+
 def active_model() -> ModelChoice | None:
-    """This session's active model: its choice if still there, else the default checkpoint."""
+    """This session's active model: its choice if still there, else the default."""
     choices = model_choices()
     name = state.get(Key.ACTIVE)
     if name not in choices:
-        default = ckpt.default_checkpoint_path(checkpoint_dir()).stem
-        name = default if default in choices else next(iter(choices), None)
+        name = default_name(choices)
         state.put(Key.ACTIVE, name)
     return choices.get(name)
-
-
-@st.cache_resource
-def _save_lock() -> threading.Lock:
-    # Every session runs in this one process: under the lock, "the name is free" and the write
-    # cannot interleave with another session's save of the same name.
-    return threading.Lock()
 
 
 class NameTaken(ValueError):
     pass
 
 
-def save_trained(trained: ModelChoice, name: str, owner: str = "") -> Path:
-    """Save the session's model as NAME.pt (atomic, never over an existing file).
+def save_trained(trained: ModelChoice, name: str, *, owner: str, nick: str) -> str:
+    """Save the session's model in the room under NAME, owned by the participant `owner` (a token).
 
-    ValueError for a name that is not a plain file name; NameTaken for one that exists.
+    ValueError for a name that is not a checkpoint name; NameTaken for one that exists (a file here,
+    or a saved model from any server); RoomError when the room cannot be written.
     """
-    path = ckpt.path_for(name.strip(), checkpoint_dir())
-    with _save_lock():
-        if path.exists():
-            raise NameTaken(path.stem)
-        ckpt.save_checkpoint(
-            path, trained.model, model_config=trained.model_config, train_config=trained.train_config,
-            metrics=trained.metrics, command="streamlit run app.py (trained in the browser)", owner=owner,
-        )  # fmt: skip
-    return path
+    from .resources import room_shelf
+    from .room import RoomError
+    from .room.shelf import NAME_TAKEN
+
+    name = ckpt.check_name(name.strip())
+    if ckpt.path_for(name, checkpoint_dir()).exists():
+        raise NameTaken(name)
+    payload = ckpt.checkpoint_bytes(trained.model, model_config=trained.model_config, train_config=trained.train_config,
+                                    metrics=trained.metrics, command="streamlit run app.py (trained in the browser)", owner=nick)  # fmt: skip
+    try:
+        room_shelf().save(name, payload, owner=owner, nick=nick, accuracy=trained.accuracy or 0.0)
+    except RoomError as e:
+        if e.code == NAME_TAKEN:
+            raise NameTaken(name) from None
+        raise
+    shelf_rows.clear()
+    return name
 
 
-def deletable(choice: ModelChoice, nick: str, is_presenter: bool) -> bool:
-    """A participant may delete what they saved; the presenter any saved one; nobody the shipped ones."""
-    if choice.name in ckpt.SHIPPED or choice.name == OWN_MODEL:
-        return False
-    return is_presenter or (bool(choice.owner) and choice.owner == nick)
+def deletable(choice: ModelChoice, token: str, is_presenter: bool) -> bool:
+    """A participant may delete what they saved; the presenter any saved one; nobody the files."""
+    return choice.saved and (is_presenter or (bool(choice.owner) and choice.owner == token))
 
 
-def delete_own(name: str, nick: str) -> None:
-    """Delete a checkpoint this session saved; PermissionError for anyone else's."""
-    choice = model_choices().get(name)
-    if choice is None or not deletable(choice, nick, is_presenter=False):
-        raise PermissionError(name)
-    ckpt.delete_checkpoint(name, checkpoint_dir())
+def delete_saved(name: str, *, owner: str | None) -> None:
+    """Delete a saved model: the participant's own (`owner` their token), or any (`owner=None`, the
+    presenter: presenter.py checks). RoomError("not_yours") when nothing of theirs has that name."""
+    from .resources import room_shelf
+
+    room_shelf().delete(name, owner=owner)
+    shelf_rows.clear()

@@ -11,10 +11,8 @@ import hmac
 import tempfile
 from pathlib import Path
 
-from mnist_core import checkpoints as ckpt
-
-from . import jobs, state
-from .settings import checkpoint_dir, presenter_key
+from . import state
+from .settings import presenter_key
 from .state import Key
 
 
@@ -43,29 +41,38 @@ def _check() -> None:
         raise Refused
 
 
-def stop_training(job: jobs.TrainingJob) -> None:
+def stop_training(job_id: str) -> None:
+    """Stop anyone's training (its worker stops at its next heartbeat)."""
     _check()
-    job.stop.set()
+    from .resources import room_queue
+
+    room_queue().request_stop(job_id, owner=None)
 
 
 def clear_queue() -> int:
-    """Stop every waiting training (not the running one); how many were stopped."""
+    """End every waiting training (not the running ones); how many were ended."""
     _check()
-    waiting = jobs.QUEUE.jobs()[1:]
-    for job in waiting:
-        job.stop.set()
-    return len(waiting)
+    from .resources import room_queue
+
+    return room_queue().stop_waiting()
 
 
-def delete_checkpoint(name: str) -> None:
+def delete_saved(name: str) -> None:
+    """Delete any model saved in the room (files, the shipped ones among them, are never deleted here)."""
     _check()
-    ckpt.delete_checkpoint(name, checkpoint_dir())
+    from .models import delete_saved
+
+    delete_saved(name, owner=None)
 
 
 def set_default(name: str) -> None:
-    """The checkpoint new sessions start on (and `evaluate` without --checkpoint)."""
+    """The model new sessions start on, on every app server of the room."""
     _check()
-    ckpt.set_default_checkpoint(name, checkpoint_dir())
+    from .models import shelf_rows
+    from .resources import room_shelf
+
+    room_shelf().set_default(name)
+    shelf_rows.clear()
 
 
 def hide_drawing(store, drawing_id: int) -> bool:

@@ -83,3 +83,19 @@ def room_store():
     from .room import open_store
 
     return open_store()
+
+
+@st.cache_resource(show_spinner=False)
+def room_queue():
+    """The training queue in the room's database (mnist_app.room.queue), one per server process."""
+    from .room.queue import JobQueue
+
+    return JobQueue(room_store())
+
+
+@st.cache_resource(show_spinner=False)
+def room_shelf():
+    """The models saved in the room's database and its default (mnist_app.room.shelf)."""
+    from .room.shelf import Shelf
+
+    return Shelf(room_store())

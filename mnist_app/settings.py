@@ -4,7 +4,10 @@ Environment: MNIST_DATA_DIR (a folder of MNIST IDX files; else OpenML, read by m
 MNIST_CHECKPOINT_DIR (read by mnist_core.checkpoints, shared with the command line),
 MNIST_APP_TRAIN_THREADS (torch threads for a training; default torch's own),
 MNIST_APP_MAX_TRAIN_S (the longest training, estimated, the server accepts; default 300 s),
-MNIST_PRESENTER_KEY (unlocks the presenter's actions; unset: nobody has them).
+MNIST_PRESENTER_KEY (unlocks the presenter's actions; unset: nobody has them),
+MNIST_WORKERS (training worker processes `streamlit run app.py` starts beside itself; default 1, 0:
+none, they run elsewhere with `python -m mnist_app.worker`), MNIST_ROOM_DB (the room's database, read
+by room.store: a SQLite path or a SQLAlchemy URL).
 """
 
 from __future__ import annotations
@@ -46,3 +49,9 @@ def train_threads(default: int) -> int:
     the page gives exactly the weights `python -m mnist_core train` gives.
     """
     return max(1, int(os.environ.get("MNIST_APP_TRAIN_THREADS") or default))
+
+
+def local_workers() -> int:
+    """How many training workers this server starts ($MNIST_WORKERS, default 1; bad values mean 1)."""
+    text = os.environ.get("MNIST_WORKERS", "1").strip()
+    return min(int(text), 8) if text.isdigit() else 1

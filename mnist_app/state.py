@@ -6,6 +6,7 @@ trained, their training job, their widgets' values). Nothing else in the app nam
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 import streamlit as st
@@ -22,7 +23,9 @@ class Key:
     PRESENTER = "presenter"
     ACTIVE = "active"  # a checkpoint's name, or OWN_MODEL
     TRAINED = "trained"  # this session's trained model (a models.ModelChoice), until saved
-    TRAIN_JOB = "train_job"  # this session's jobs.TrainingJob
+    TRAIN_JOB = "train_job"  # the id of this session's training in the room's queue (room.queue.Job)
+    TRAIN_COLLECTED = "train_collected"  # that training's end has been taken note of
+    TRAIN_SEEN = "train_seen"  # time.monotonic() when the page last told the queue it still looks
     TEST_INDEX = "test_index"
     TEST_ONLY_WRONG = "test_only_wrong"
     DATA_INDEX = "data_index"
@@ -36,10 +39,12 @@ class Key:
     DATA_ERROR = "data_error"  # why the data could not be loaded, remembered so it is not retried per rerun
     FLASH = "flash"  # ("success" or "error", catalogue key, values): shown once at the top of the next run
     URL_READ = "url_read"  # the query string has been read into the state (once per session)
-    NICK = "nick"  # a short anonymous name for this session, shown to others in the training queue
+    TOKEN = "token"  # the participant: an unguessable per-browser token (identity.py); owns models, jobs, drawings
+    TOKEN_CHECKED = "token_checked"  # the queue was asked once whether this participant had a training going
+    NICK = "nick"  # a short anonymous name derived from the token, shown to others: display only
+    IDENTITY = "participant_identity"  # the component that keeps the token in the browser (its value: {"token"})
     IS_PRESENTER = "is_presenter"  # this session gave the presenter key
     PRESENTER_KEY = "presenter_key"  # the key field in the Model section
-    ROOM_SESSION = "room_session"  # an anonymous id for this browser session's drawings in the room
     ROOM_PENDING = "room_pending"  # the drawing on screen, for the "right?" tap's callback
     ROOM_SAVED = "room_saved"  # the fingerprint of the last drawing stored: one drawing, stored once
     ROOM_ERROR = "room_error"  # why the last drawing was not stored (a RoomError code)
@@ -79,13 +84,15 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.ACTIVE: None,
     Key.TRAINED: None,
     Key.TRAIN_JOB: None,
+    Key.TRAIN_COLLECTED: False,
+    Key.TRAIN_SEEN: 0.0,
+    Key.TOKEN_CHECKED: True,  # a new token has no trainings; identity.py clears it for a returning browser
     Key.DATA_ERROR: None,
     Key.FLASH: None,
     Key.URL_READ: False,
     Key.MODEL_SELECT: None,
     Key.IS_PRESENTER: False,
     Key.PRESENTER_KEY: "",
-    Key.ROOM_SESSION: None,
     Key.ROOM_PENDING: None,
     Key.ROOM_SAVED: None,
     Key.ROOM_ERROR: None,
@@ -107,8 +114,15 @@ def init() -> None:
             state[key] = default
     for key in WIDGET_DEFAULTS:
         state[key] = state[key]  # re-set: the value survives a run that does not draw its widget
-    if Key.NICK not in state:
-        state[Key.NICK] = "".join(secrets.choice(NICK_LETTERS) for _ in range(3))
+    if Key.TOKEN not in state:  # until the browser's own arrives (identity.py), this session's
+        adopt_token(secrets.token_hex(16))
+
+
+def adopt_token(token: str) -> None:
+    """The participant's token, and the nickname that goes with it (the same in every tab of a browser)."""
+    digest = hashlib.sha256(token.encode("ascii")).digest()
+    st.session_state[Key.TOKEN] = token
+    st.session_state[Key.NICK] = "".join(NICK_LETTERS[b % len(NICK_LETTERS)] for b in digest[:3])
 
 
 def get(key: str):

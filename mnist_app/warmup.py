@@ -3,7 +3,8 @@ predictions for the test images and every section's module (with them pandas, to
 matplotlib), so that nobody waits for them, not even the first page.
 
 `streamlit run app.py` runs app.py's `st.App`, whose `lifespan` runs this before the server opens
-(at most WAIT_S). AppTest has no lifespan, and needs none: its tests swap the data source between
+(at most WAIT_S), and starts the server's own training workers (MNIST_WORKERS, mnist_app.worker),
+which it ends when the server stops. AppTest has no lifespan, and needs none: its tests swap the data source between
 runs, which a background load would race. Measured with bench/bench_startup.py (README): the first
 page's canvas usable 1.4-1.6 s after opening it, against 2.0-2.8 s when the warm-up began with the
 first visitor, who then waited for pandas among others.
@@ -25,13 +26,21 @@ WAIT_S = 20  # the longest the server's start waits for the warm-up (here: 4.7-5
 async def lifespan(app):
     """The server's start (`streamlit run app.py` runs app.py's `st.App`): the server opens to
     visitors once warm, so its first visitor waits for none of this (bench/bench_startup.py)."""
+    from . import worker
+    from .settings import local_workers
+
+    workers = worker.spawn(local_workers())
     began, warming = time.perf_counter(), threading.Thread(target=_warm, name="warmup", daemon=True)
     warming.start()
     # At most WAIT_S: data fetched from OpenML (no local copy) can take minutes; it goes on meanwhile.
     await asyncio.to_thread(warming.join, WAIT_S)
     done = "warm" if not warming.is_alive() else f"still warming after {WAIT_S} s; open anyway"
-    logger.info("%s (%.1f s): data, default model, test predictions, every section's module", done, time.perf_counter() - began)
-    yield
+    logger.info("%s (%.1f s): data, default model, test predictions, every section's module; %d training worker(s)",
+                done, time.perf_counter() - began, len(workers))  # fmt: skip
+    try:
+        yield
+    finally:
+        worker.end(workers)
 
 
 def _warm() -> None:

@@ -21,11 +21,14 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
 
-from .room.queue import Job, JobQueue
+from mnist_core.data import DataError
+
+from .room.queue import DATA_ERROR, Job, JobQueue
 from .room.records import RoomError
 from .room.store import RoomStore, open_store
 from .settings import ABANDON_S, train_threads
@@ -87,15 +90,17 @@ def _one_line(error: BaseException) -> str:
 class Heart(threading.Thread):
     """Beats for the worker and its running job; sets the job's stop flag when the room asks."""
 
-    def __init__(self, queue: JobQueue, worker: str):
+    def __init__(self, queue: JobQueue, worker: str, halt: threading.Event):
         super().__init__(name="worker-heart", daemon=True)
-        self.queue, self.worker = queue, worker
+        self.queue, self.worker, self.halt = queue, worker, halt
         self.training: Training | None = None
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(BEAT_S):
             training = self.training
+            if training and self.halt.is_set():
+                training.stop.set()
             try:
                 if self.queue.beat(self.worker, training and training.job.id, ABANDON_S) and training:
                     training.stop.set()
@@ -110,10 +115,12 @@ def load_split():
     return data.seed_split(data.load_mnist())
 
 
-def serve(store: RoomStore, stop: threading.Event, *, worker: str | None = None, load=load_split) -> None:
-    """Take and train jobs until `stop` is set (a running training is finished or stopped first)."""
+def serve(store: RoomStore, stop: threading.Event, *, halt: threading.Event | None = None,
+          worker: str | None = None, load=load_split) -> None:  # fmt: skip
+    """Take and train jobs until `stop` is set; a running training is finished first, unless `halt`
+    is set too (then it is stopped within BEAT_S)."""
     worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-    queue, heart, split = JobQueue(store), Heart(JobQueue(store), worker), None
+    queue, heart, split = JobQueue(store), Heart(JobQueue(store), worker, halt or threading.Event()), None
     heart.start()
     logger.info("worker %s taking trainings from %s", worker, store.where)
     while not stop.is_set():
@@ -130,18 +137,21 @@ def serve(store: RoomStore, stop: threading.Event, *, worker: str | None = None,
         try:
             split = split if split is not None else load()
             train(training, split)
+        except (DataError, OSError) as e:  # no data on this worker: the page says why, in its words
+            logger.warning("training %s: no data: %s", job.id, e)
+            _finish_failed(queue, job, worker, f"{DATA_ERROR}{getattr(e, 'code', 'unreadable')}")
         except Exception as e:  # a failed training is the job's outcome, never the worker's end
             logger.exception("training %s failed", job.id)
-            _finish_failed(queue, job, worker, e)
+            _finish_failed(queue, job, worker, _one_line(e))
         finally:
             heart.training = None
     heart.done.set()
     _leave(queue, worker)
 
 
-def _finish_failed(queue: JobQueue, job: Job, worker: str, error: Exception) -> None:
+def _finish_failed(queue: JobQueue, job: Job, worker: str, error: str) -> None:
     try:
-        queue.finish(job.id, worker, status="failed", error=_one_line(error))
+        queue.finish(job.id, worker, status="failed", error=error)
     except RoomError:  # the job will be reaped as lost
         pass
 
@@ -162,6 +172,26 @@ def _watch_parent(parent: int, stop: threading.Event) -> None:
             stop.set()
 
 
+def spawn(n: int) -> list[subprocess.Popen]:
+    """Start `n` workers beside this app server, on its database; they end with it."""
+    # The web server sets OpenMP's passive wait policy for its own inference; a worker trains as the
+    # command line does, with OpenMP's default (the passive policy slowed a training 1.5-2x here).
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    command = [sys.executable, "-m", "mnist_app.worker", "--parent", str(os.getpid())]
+    return [subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL) for _ in range(n)]
+
+
+def end(processes: list[subprocess.Popen], wait_s: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after `wait_s`: a worker in a training finishes it only if it is quick."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mnist_app.worker", description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", help="the room's database: a SQLAlchemy URL or a SQLite path (default: $MNIST_ROOM_DB)")
@@ -173,12 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     except RoomError as e:
         print(f"error: the room's database: {e.detail or e.code}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop, halt = threading.Event(), threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # asked to end: the training in hand is stopped, then the worker ends
+        signal.signal(sig, lambda *_: (halt.set(), stop.set()))
     if args.parent:
         threading.Thread(target=_watch_parent, args=(args.parent, stop), daemon=True).start()
-    serve(store, stop)
+    serve(store, stop, halt=halt)
     return 0
 
 

@@ -7,6 +7,7 @@ other is all it takes to run every section in a second instead of loading 70000 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -116,4 +117,25 @@ def app_test(checkpoint_dir, monkeypatch):
         at.query_params.update({k: str(v) for k, v in query.items()})
         return at.run()
 
-    return make
+    with training_worker(os.environ["MNIST_ROOM_DB"]):  # AppTest has no server, so no worker of its own
+        yield make
+
+
+@contextlib.contextmanager
+def training_worker(location: str):
+    """A training worker (mnist_app.worker.serve, as `python -m mnist_app.worker` runs it) in a thread of
+    this process, so that it reads the data the tests patch in; stopped, training and all, at the end."""
+    import threading
+
+    from mnist_app import worker
+    from mnist_app.room import open_store
+
+    store, stop, halt = open_store(location), threading.Event(), threading.Event()
+    thread = threading.Thread(target=worker.serve, args=(store, stop), kwargs={"halt": halt}, name="test-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        halt.set(), stop.set()
+        thread.join(30)
+        store.close()

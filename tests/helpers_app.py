@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import re
 import time
 
@@ -119,12 +120,35 @@ def dismiss_dialog(at):
     return send(at, WidgetState(id=dialog.proto.dialog.id, trigger_value=True))
 
 
+def room(kind: str, method: str, *args):
+    """Call a method of the room the AppTests use (`kind`: "queue" or "shelf") on a store of its own."""
+    from mnist_app.room import open_store
+    from mnist_app.room.queue import JobQueue
+    from mnist_app.room.shelf import Shelf
+
+    store = open_store(os.environ["MNIST_ROOM_DB"])
+    try:
+        return getattr({"queue": JobQueue, "shelf": Shelf}[kind](store), method)(*args)
+    finally:
+        store.close()
+
+
+def training_job(at):
+    """The session's training as the room's queue has it now (mnist_app.room.queue.Job), or None."""
+    job_id = at.session_state[Key.TRAIN_JOB]
+    return None if job_id is None else room("queue", "get", job_id)
+
+
+def saved_names() -> list[str]:
+    """The models saved in the room (its database, not files)."""
+    return [m.name for m in room("shelf", "list")]
+
+
 def wait_for_training(at, timeout: float = 90):
-    job = at.session_state[Key.TRAIN_JOB]
     deadline = time.monotonic() + timeout
-    while job.running:
+    while (job := training_job(at)).running:
         assert time.monotonic() < deadline, f"training still {job.status} after {timeout} s"
-        time.sleep(0.05)
+        time.sleep(0.1)
     return at.run()
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from helpers_app import LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, wait_for_training
+from helpers_app import LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, training_job, wait_for_training
 from mnist_app.state import Key
 from mnist_core import lesson
 
@@ -35,7 +35,7 @@ def test_the_lesson_walks_the_tutorials_seven_steps(app_test, tiny_data, tiny_mn
         if step == "train":
             at.button(key="lesson_train").click().run()
             at = wait_for_training(at)
-            assert at.session_state[Key.TRAIN_JOB].status == "finished"
+            assert training_job(at).status == "finished"
         if step == "test":
             metrics = at.session_state[Key.TRAINED].metrics
             assert f"{metrics['correct']}/{metrics['total']}" in markdown_text(at)

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from helpers_app import T, assert_clean, open_section, set_training_options, train_tiny, wait_for_training
-from mnist_app import jobs, presenter
+from helpers_app import T, assert_clean, open_section, room, saved_names, set_training_options, train_tiny, training_job, wait_for_training
+from mnist_app import presenter
 from mnist_app.state import OWN_MODEL, Key
 
 KEY = "s3cret-key"
@@ -20,21 +20,24 @@ def presenter_key(monkeypatch):
     return KEY
 
 
-@pytest.fixture(autouse=True)
-def empty_queue():
-    yield
-    for job in jobs.QUEUE.jobs():  # nothing a test started outlives it
-        job.stop.set()
-    deadline = time.monotonic() + 60
-    while jobs.QUEUE.jobs() and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
 def start_long_training(at):
     open_section(at, "train")
     set_training_options(at, epochs=100, batch=16)
     at.button(key="train_button").click().run()
-    return at.session_state[Key.TRAIN_JOB]
+    return training_job(at)
+
+
+def until_taken(job, timeout: float = 30):
+    """The job once the worker has taken it from the queue."""
+    deadline = time.monotonic() + timeout
+    while (job := room("queue", "get", job.id)).status == "queued":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return job
+
+
+def line_ids() -> list[str]:
+    return [j.id for j in room("queue", "line")]
 
 
 def test_a_training_over_the_limit_is_refused_with_its_estimate(app_test, tiny_data, monkeypatch):
@@ -50,7 +53,7 @@ def test_a_training_over_the_limit_is_refused_with_its_estimate(app_test, tiny_d
     minutes, rest = divmod(round(seconds), 60)
     estimate, limit = T("en", "time.min_s", m=minutes, s=rest), T("en", "time.min_s", m=5, s=0)
     assert [e.value for e in at.error] == [T("en", "train.cannot", reason=T("en", "train.too_long", estimate=estimate, limit=limit))]
-    assert at.session_state[Key.TRAIN_JOB] is None and jobs.QUEUE.jobs() == []
+    assert at.session_state[Key.TRAIN_JOB] is None and line_ids() == []
     set_training_options(at, epochs=3, hidden="16", batch=64)
     tutorial_size = training_seconds(ModelConfig(hidden=(16,)), TrainConfig(epochs=3))
     monkeypatch.setenv("MNIST_APP_MAX_TRAIN_S", str(tutorial_size / 2))  # a server owner's stricter limit
@@ -63,31 +66,32 @@ def test_a_training_over_the_limit_is_refused_with_its_estimate(app_test, tiny_d
 
 def test_a_waiting_session_sees_its_place_who_trains_and_the_wait(app_test, tiny_data):
     first, second = app_test(), app_test("ko")
-    running = start_long_training(first)
+    running = until_taken(start_long_training(first))
     waiting = start_long_training(second)
-    assert jobs.QUEUE.jobs() == [running, waiting]
+    assert line_ids() == [running.id, waiting.id]
     text = second.get("progress")[0].proto.text
-    assert text.startswith(T("ko", "train.status.queued", place=1, who=T("ko", "train.nick", code=running.owner), wait="")[:12])
-    assert f"{running.owner}" in text and waiting.status == "queued"
+    assert text.startswith(T("ko", "train.status.queued", place=1, who=T("ko", "train.nick", code=running.nick), wait="")[:12])
+    assert f"{running.nick}" in text and waiting.status == "queued"
     queue_lines = [m.value for m in second.markdown if m.value.startswith("- ")]
-    assert len(queue_lines) == 2 and running.owner in queue_lines[0] and waiting.owner in queue_lines[1]
+    assert len(queue_lines) == 2 and running.nick in queue_lines[0] and waiting.nick in queue_lines[1]
     assert not any(b.key and b.key.startswith("presenter_") for b in second.button)  # not the presenter: no stop
-    assert first.session_state[Key.NICK] != second.session_state[Key.NICK]
+    assert first.session_state[Key.TOKEN] != second.session_state[Key.TOKEN]
     second.button(key="stop_button").click().run()
     wait_for_training(second, timeout=10)
-    assert waiting.status == "stopped" and jobs.QUEUE.jobs() == [running]
+    assert training_job(second).status == "stopped" and line_ids() == [running.id]
 
 
 def test_the_presenter_stops_any_training_and_clears_the_queue(app_test, tiny_data, presenter_key):
     owner, other, teacher = app_test(), app_test(), app_test("en", key=KEY)
-    running, waiting = start_long_training(owner), start_long_training(other)
+    running = until_taken(start_long_training(owner))
+    waiting = start_long_training(other)
     assert "key" not in teacher.query_params  # the key never stays in the URL on a projector
     open_section(teacher, "train")
     teacher.button(key="presenter_clear_queue").click().run()
     teacher.button(key=f"presenter_stop_{running.id}").click().run()
     for at in (owner, other):
         wait_for_training(at, timeout=30)
-    assert running.status == waiting.status == "stopped" and jobs.QUEUE.jobs() == []
+    assert training_job(owner).status == training_job(other).status == "stopped" and line_ids() == []
     assert_clean(teacher)
 
 
@@ -99,23 +103,29 @@ def test_presenter_actions_without_the_key_are_neither_shown_nor_done(app_test, 
     from mnist_app.room import open_store
 
     store = open_store(str(checkpoint_dir.parent / "forged-room.sqlite3"))
-    for action, args in ((presenter.stop_training, (running,)), (presenter.clear_queue, ()), (presenter.delete_checkpoint, ("wide",)),
+    for action, args in ((presenter.stop_training, (running.id,)), (presenter.clear_queue, ()), (presenter.delete_saved, ("wide",)),
                          (presenter.set_default, ("wide",)), (presenter.hide_drawing, (store, 1)), (presenter.clear_room, (store,)),
                          (presenter.export_room, (store,))):  # fmt: skip
         with pytest.raises(presenter.Refused):
             action(*args)  # as if forged: outside a presenter's session
-    assert running.running and (checkpoint_dir / "wide.pt").is_file() and not (checkpoint_dir / "default.txt").exists()
+    assert room("queue", "get", running.id).running and not room("queue", "get", running.id).stop
+    assert (checkpoint_dir / "wide.pt").is_file() and room("shelf", "default") is None
 
 
-def test_the_presenter_chooses_the_model_new_sessions_start_on_and_deletes_saved_ones(app_test, no_data, presenter_key, checkpoint_dir):
+def test_the_presenter_chooses_the_model_new_sessions_start_on_and_deletes_saved_ones(app_test, tiny_data, presenter_key, checkpoint_dir):
+    participant = train_tiny(app_test())
+    participant.text_input(key=Key.SAVE_NAME).set_value("theirs").run()
+    participant.button(key="save_button").click().run()
     teacher = open_section(app_test("en", key=KEY), "model")
     teacher.selectbox(key="default_select").set_value("wide").run()
     teacher.button(key="default_button").click().run()
     assert [s.value for s in teacher.success] == [T("en", "presenter.default_set", name="wide")]
+    assert room("shelf", "default") == "wide"  # in the room's database: every server's new sessions
     assert app_test().session_state[Key.ACTIVE] == "wide"  # a new session starts on it
-    assert teacher.selectbox(key="delete_select").options == ["wide"]  # saved ones only: the shipped stay
+    assert teacher.selectbox(key="delete_select").options == ["theirs"]  # saved ones only: files stay
     teacher.button(key="delete_button").click().run()
-    assert not (checkpoint_dir / "wide.pt").exists() and [s.value for s in teacher.success] == [T("en", "model.deleted", name="wide")]
+    assert saved_names() == [] and [s.value for s in teacher.success] == [T("en", "model.deleted", name="theirs")]
+    assert (checkpoint_dir / "wide.pt").exists()
 
 
 def test_a_korean_name_is_saved_with_its_owner_who_alone_may_delete_it(app_test, tiny_data, checkpoint_dir):
@@ -123,7 +133,7 @@ def test_a_korean_name_is_saved_with_its_owner_who_alone_may_delete_it(app_test,
     mine.text_input(key=Key.SAVE_NAME).set_value("민수 모델 1").run()
     mine.button(key="save_button").click().run()
     assert_clean(mine)
-    assert (checkpoint_dir / "민수 모델 1.pt").is_file() and mine.session_state[Key.ACTIVE] == "민수 모델 1"
+    assert saved_names() == ["민수 모델 1"] and mine.session_state[Key.ACTIVE] == "민수 모델 1"
     nick = mine.session_state[Key.NICK]
     table = open_section(mine, "model").dataframe[0].value
     row = list(table[T("ko", "model.col.name")]).index("민수 모델 1")
@@ -131,5 +141,5 @@ def test_a_korean_name_is_saved_with_its_owner_who_alone_may_delete_it(app_test,
     assert not any(s.key == "delete_select" for s in open_section(theirs, "model").selectbox)  # not theirs
     assert mine.selectbox(key="delete_select").options == ["민수 모델 1"]
     mine.button(key="delete_button").click().run()
-    assert not (checkpoint_dir / "민수 모델 1.pt").exists()
+    assert saved_names() == []
     assert mine.session_state[Key.ACTIVE] != "민수 모델 1" and mine.session_state[Key.ACTIVE] != OWN_MODEL

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 
 from conftest import REPO
 
@@ -28,9 +30,12 @@ def test_no_module_is_long():
             assert len(path.read_text().splitlines()) <= 300, path
 
 
-def test_the_core_and_the_training_worker_never_import_streamlit():
-    for path in [*(REPO / "mnist_core").glob("*.py"), REPO / "mnist_app" / "jobs.py"]:
+def test_the_core_the_room_and_the_training_worker_never_import_streamlit():
+    paths = [*(REPO / "mnist_core").glob("*.py"), *(REPO / "mnist_app" / "room").glob("*.py"), REPO / "mnist_app" / "worker.py"]
+    for path in paths:
         assert not any(name.split(".")[0] == "streamlit" for name in imports(path)), path
+    code = "import sys, mnist_app.worker; sys.exit('streamlit' in sys.modules)"  # nor anything they import
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
 
 
 def test_session_keys_are_named_only_through_state_key():

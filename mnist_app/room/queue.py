@@ -35,6 +35,7 @@ RUNNING = ("untrained", "training", "testing")
 ACTIVE = (WAITING, *RUNNING)
 STALE_S = 8.0  # a running job whose worker has not beaten for this long is lost (workers beat every second)
 WORKER_LOST = "worker_lost"  # the error of a job whose worker vanished
+DATA_ERROR = "data:"  # the error of a job whose worker has no data, followed by mnist_core.data.DataError's code
 
 
 def _config(cls, values: dict):

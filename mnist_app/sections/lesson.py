@@ -17,6 +17,7 @@ from ..components import figures
 from ..i18n import language, t
 from ..models import active_model
 from ..resources import Dataset, require_data, test_probabilities
+from ..room import RoomError
 from ..settings import TUTORIAL_MODEL, TUTORIAL_TRAIN
 from ..state import OWN_MODEL, Key
 
@@ -66,10 +67,14 @@ def step_untrained(data: Dataset) -> None:
 
 
 def step_train(data: Dataset) -> None:
-    job = state.get(Key.TRAIN_JOB)
+    job = training.current()
     running = job is not None and job.running
     if st.button(t("lesson.train"), key="lesson_train", type="primary", disabled=running, icon=":material/play_arrow:"):
-        training.start(training.lesson_job(), data.split)
+        try:
+            training.submit_lesson()
+        except RoomError as e:
+            st.error(t("train.cannot", reason=t(f"room.error.{e.code}")))
+            return
         st.rerun()
     if job is not None:
         from .train import progress  # the Train section's live progress, curves and queue

@@ -9,7 +9,8 @@ import streamlit as st
 from .. import presenter, state
 from ..frame import display_name, model_label
 from ..i18n import t
-from ..models import ModelChoice, active_model, deletable, delete_own, list_models, model_choices
+from ..models import ModelChoice, active_model, deletable, delete_saved, list_models, model_choices
+from ..room import RoomError
 from ..settings import presenter_key
 from ..state import OWN_MODEL, Key
 
@@ -20,7 +21,7 @@ def table(choices: dict[str, ModelChoice], active: str | None) -> pd.DataFrame:
         {
             t("model.col.active"): "●" if name == active else "",
             t("model.col.name"): display_name(name),
-            t("model.col.owner"): t("train.nick", code=c.owner) if c.owner else "",
+            t("model.col.owner"): t("train.nick", code=c.nick) if c.nick else "",
             t("model.col.architecture"): c.architecture,
             t("model.col.accuracy"): None if c.accuracy is None else 100 * c.accuracy,
             t("model.col.training"): t("model.training", epochs=c.train_config.epochs, lr=f"{c.train_config.lr:g}", batch=c.train_config.batch_size),
@@ -58,10 +59,10 @@ def render() -> None:
 def delete(name: str) -> None:
     try:
         if presenter.allowed():
-            presenter.delete_checkpoint(name)
+            presenter.delete_saved(name)
         else:
-            delete_own(name, state.get(Key.NICK))
-    except (PermissionError, ValueError, OSError):
+            delete_saved(name, owner=state.get(Key.TOKEN))
+    except (PermissionError, RoomError):
         state.put(Key.FLASH, ("error", "model.not_deleted", {"name": name}))
         return
     state.put(Key.FLASH, ("success", "model.deleted", {"name": name}))
@@ -69,7 +70,7 @@ def delete(name: str) -> None:
 
 def delete_form(choices: dict[str, ModelChoice]) -> None:
     """Own saves (all saved ones, for the presenter) can be deleted; the shipped ones never."""
-    mine = [n for n, c in choices.items() if deletable(c, state.get(Key.NICK), presenter.allowed())]
+    mine = [n for n, c in choices.items() if deletable(c, state.get(Key.TOKEN), presenter.allowed())]
     if not mine:
         return
     left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -95,5 +96,9 @@ def presenter_form(choices: dict[str, ModelChoice]) -> None:
 
 
 def set_default(name: str) -> None:
-    presenter.set_default(name)
+    try:
+        presenter.set_default(name)
+    except RoomError as e:
+        state.put(Key.FLASH, ("error", f"room.error.{e.code}", {}))
+        return
     state.put(Key.FLASH, ("success", "presenter.default_set", {"name": name}))

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnist_core.model import ConfigError
+from mnist_core.config import ConfigError
 
-from .. import jobs, presenter, state, training
+from .. import presenter, state, training
 from ..components.charts import line_chart
 from ..i18n import t
-from ..jobs import TrainingJob
 from ..models import NameTaken, save_trained
-from ..resources import require_data
+from ..room import RoomError
+from ..room.queue import DATA_ERROR, Job
 from ..settings import LIMITS, POLL_S, QUEUE_POLL_S, max_train_seconds
 from ..state import Key
 
@@ -30,7 +30,8 @@ def options(disabled: bool) -> None:
 
 def start() -> None:
     try:
-        job = training.new_job()
+        model_config, train_config = training.checked_options()
+        training.submit(model_config, train_config)
     except ConfigError as e:
         st.error(t("train.cannot", reason=t(f"train.invalid.{e.field}", **LIMITS)))
         return
@@ -38,10 +39,9 @@ def start() -> None:
         limit = training.duration(max_train_seconds())
         st.error(t("train.cannot", reason=t("train.too_long", estimate=training.duration(e.seconds), limit=limit)))
         return
-    data = require_data("train")
-    if data is None:
+    except RoomError as e:
+        st.error(t("train.cannot", reason=t(f"room.error.{e.code}")))
         return
-    training.start(job, data.split)
     st.rerun()  # redraw everything with the job running: inputs locked, Stop enabled, progress polling
 
 
@@ -62,28 +62,33 @@ def percent(evaluation) -> str:
     return "…" if evaluation is None else f"{100 * evaluation.accuracy:.2f}%"
 
 
-def show_job(job: TrainingJob) -> None:
-    job.seen()
-    if not job.running and not job.collected:
+def show_job(job: Job) -> None:
+    if not job.running and not state.get(Key.TRAIN_COLLECTED):
         st.rerun()  # the worker is done: a full rerun takes note of it and unlocks the inputs
-    st.progress(job.fraction, text=training.status_text(job))
-    after = job.result.after if job.result else None
+    if job.status == "failed":
+        st.error(training.status_text(job))
+        if (job.error or "").startswith(DATA_ERROR):  # what the operator can do about it
+            st.info(t("data.help"))
+    else:
+        st.progress(job.fraction, text=training.status_text(job))
+    after = job.after
     before_col, after_col = st.columns(2)
     before_col.metric(t("train.before"), percent(job.before))
     after_col.metric(t("train.after"), percent(after), help=None if after is None else t("train.of", correct=after.correct, total=after.total))
     curves(list(job.points))
 
 
-def progress(job: TrainingJob) -> None:
+def progress(job: Job) -> None:
     """Progress bar, accuracies and curves; redrawn every POLL_S seconds while the training runs
     (every QUEUE_POLL_S while it waits: a place in the queue changes seldom)."""
     waiting = job.status == "queued"
 
     @st.fragment(run_every=(QUEUE_POLL_S if waiting else POLL_S) if job.running else None)
     def redraw() -> None:
-        if (job.status == "queued") != waiting:
+        now = training.current() or job
+        if (now.status == "queued") != waiting:
             st.rerun()  # its turn came: poll at the training's pace
-        show_job(job)
+        show_job(now)
         queue_view()
 
     redraw()
@@ -91,18 +96,22 @@ def progress(job: TrainingJob) -> None:
 
 def queue_view() -> None:
     """Who trains and who waits, by nickname, with estimates; the presenter can stop or clear."""
-    queue = jobs.QUEUE.jobs()
+    queue = training.line()
     if not queue:
         return
     st.markdown(f"**{t('train.queue.title')}**")
-    for place, job in enumerate(queue):
-        key = "running" if place == 0 else "waiting"
-        text = t(f"train.queue.{key}", place=place, who=training.nickname(job.owner), left=training.duration(job.seconds_left()))
+    if training.workers_alive() == 0:
+        st.warning(t("train.queue.no_worker"))
+    waiting = 0
+    for job in queue:
+        key = "running" if job.status != "queued" else "waiting"
+        waiting += job.status == "queued"
+        text = t(f"train.queue.{key}", place=waiting, who=training.nickname(job.nick), left=training.duration(job.seconds_left()))
         left, right = st.columns([5, 1], vertical_alignment="center")
         left.markdown(f"- {text}")
-        if place == 0 and presenter.allowed():
-            right.button(t("train.queue.stop"), key=f"presenter_stop_{job.id}", on_click=presenter.stop_training, args=(job,))
-    if len(queue) > 1 and presenter.allowed():
+        if key == "running" and presenter.allowed():
+            right.button(t("train.queue.stop"), key=f"presenter_stop_{job.id}", on_click=presenter.stop_training, args=(job.id,))
+    if waiting and presenter.allowed():
         st.button(t("train.queue.clear"), key="presenter_clear_queue", on_click=presenter.clear_queue, icon=":material/clear_all:")
 
 
@@ -116,28 +125,31 @@ def save_form() -> None:
     left.text_input(t("train.save_name"), key=Key.SAVE_NAME, placeholder=t("train.save_placeholder"))
     if right.button(t("train.save"), key="save_button", icon=":material/save:", width="stretch"):
         try:
-            path = save_trained(trained, state.get(Key.SAVE_NAME), owner=state.get(Key.NICK))
+            name = save_trained(trained, state.get(Key.SAVE_NAME), owner=state.get(Key.TOKEN), nick=state.get(Key.NICK))
         except NameTaken:
             st.error(t("train.not_saved", reason=t("train.name_taken")))
             return
-        except (ValueError, OSError):
+        except ValueError:
             st.error(t("train.not_saved", reason=t("train.bad_name")))
             return
+        except RoomError as e:
+            st.error(t("train.not_saved", reason=t(f"room.error.{e.code}")))
+            return
         state.put(Key.TRAINED, None)
-        state.put(Key.ACTIVE, path.stem)
-        state.put(Key.FLASH, ("success", "train.saved", {"name": path.stem}))
+        state.put(Key.ACTIVE, name)
+        state.put(Key.FLASH, ("success", "train.saved", {"name": name}))
         st.rerun()
 
 
 def render() -> None:
     st.markdown(t("train.intro"))
-    job = state.get(Key.TRAIN_JOB)
+    job = training.current()
     running = job is not None and job.running
     options(disabled=running)
     left, right, _ = st.columns([1, 1, 3])
     if left.button(t("train.start"), key="train_button", type="primary", disabled=running, icon=":material/play_arrow:", width="stretch"):
         start()
-    right.button(t("train.stop"), key="stop_button", disabled=not running, on_click=job.stop.set if running else None,
+    right.button(t("train.stop"), key="stop_button", disabled=not running, on_click=training.stop if running else None,
                  icon=":material/stop:", width="stretch")  # fmt: skip
     if job is not None:
         progress(job)
