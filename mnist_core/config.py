@@ -46,8 +46,8 @@ SCHEDULES = ("constant", "onecycle")
 PRECISIONS = ("float32", "bfloat16")  # of the training step's arithmetic; weights and evaluation stay float32
 # The training rows' order each epoch. "loader": the order the tutorial's DataLoader(shuffle=True)
 # draws after torch.manual_seed(seed) and the network's initialisation, so the tutorial preset gives
-# the tutorial loop's own weights. "seeded": torch.randperm from a generator seeded with the seed, the
-# order of every checkpoint written before `order` existed (the best_mlp.pt shipped until 2026-11-27).
+# the tutorial loop's own weights. "seeded": torch.randperm from a generator seeded with the seed; a
+# checkpoint that records no `order` was trained in it, so it is what loading assumes.
 ORDERS = ("loader", "seeded")
 
 

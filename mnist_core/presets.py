@@ -9,7 +9,7 @@ PRESETS: dict[str, tuple[ModelConfig, TrainConfig]] = {
     "tutorial": (ModelConfig(), TrainConfig()),
     # Still only fully connected layers: wider, digits distorted anew every batch but the last 3
     # epochs', one-cycle schedule; bfloat16 arithmetic and Adam's fused kernel, so that its training
-    # loop takes under 5 minutes on a 2-core CPU (README: what was tried).
+    # loop takes under 5 minutes on a 2-core CPU (the recipes tried: docs/experiments.md).
     "best": (
         ModelConfig(hidden=(1024, 1024), dropout=0.1),
         TrainConfig(epochs=38, lr=2e-3, batch_size=128, schedule="onecycle", augment=True, clean_epochs=3,

@@ -81,8 +81,7 @@ class _Step:
     For the plain configuration (an MLP of Linear and ReLU layers on the CPU, constant learning
     rate, no distortions, no label smoothing: the tutorial preset) the step is `FastAdamMLPStep`, a
     hand-written forward, backward and Adam that gives bit for bit the weights of the autograd path
-    below, in about 0.55x its time (measured: 0.50 vs 0.92 ms a step, best of 7 runs of 600 steps
-    each, 2 threads, load average ~1 on 2 CPUs). Everything else (the best preset: dropout,
+    below, in about half its time (bench/bench_train.py; docs/benchmarks.md). Everything else (the best preset: dropout,
     distortions, one-cycle schedule) takes the autograd path, unchanged.
     """
 
@@ -93,8 +92,8 @@ class _Step:
         if _fast_path(model, config, device):
             self.fast = FastAdamMLPStep(model, lr=config.lr, weight_decay=config.weight_decay)
             return
-        # Not fused=True by default, though it is faster (1.77 vs 2.4 ms a step here): it rounds
-        # differently, so the tutorial preset would no longer give the tutorial loop's own weights.
+        # Not fused=True by default, though it is faster: it rounds differently, so the tutorial preset
+        # would not give the tutorial loop's own weights.
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=config.fused or None)
         self.scheduler = _scheduler(self.optimizer, config, steps)
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
