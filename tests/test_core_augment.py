@@ -124,6 +124,7 @@ def write_idx(path, array: np.ndarray) -> None:
     path.write_bytes(bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes())
 
 
+@pytest.mark.slow  # 70000 made-up digits through a fresh `python -m mnist_core train`: 24 s here
 def test_best_preset_trains_end_to_end_on_a_tiny_idx_folder(tmp_path):
     """All of `--preset best` (distortions, one-cycle, and whatever else it sets) on 70000 made-up
     digits: ten bars 3 pixels thick, one height per class; two epochs of a tiny net, the last undistorted."""
