@@ -15,11 +15,9 @@ import streamlit as st
 from torch import nn
 
 from mnist_core import checkpoints as ckpt
-from mnist_core.model import ModelConfig
-from mnist_core.train import TrainConfig
+from mnist_core.config import ModelConfig, TrainConfig, checkpoint_dir
 
 from . import state
-from .settings import checkpoint_dir
 from .state import OWN_MODEL, Key
 
 SHELF_TTL_S = 2.0  # a model saved or a default chosen on another server shows here within this

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 
-from mnist_core.config import checkpoint_dir  # noqa: F401  (re-exported: the one folder setting)
 from mnist_core.presets import PRESETS
 
 TUTORIAL_MODEL, TUTORIAL_TRAIN = PRESETS["tutorial"]

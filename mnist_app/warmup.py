@@ -62,7 +62,7 @@ def _load() -> None:
 
     from .models import read_checkpoint
     from .resources import load_dataset, test_probabilities
-    from .settings import checkpoint_dir
+    from mnist_core.config import checkpoint_dir
 
     data = load_dataset()
     path = ckpt.default_checkpoint_path(checkpoint_dir())

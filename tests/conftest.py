@@ -45,8 +45,8 @@ def tiny_mnist():
 
 def write_tiny_checkpoint(path: Path, hidden: tuple[int, ...], accuracy: float, seed: int = 0) -> Path:
     from mnist_core.checkpoints import save_checkpoint
-    from mnist_core.model import ModelConfig
-    from mnist_core.train import TrainConfig, new_model
+    from mnist_core.config import ModelConfig, TrainConfig
+    from mnist_core.train import new_model
 
     config = ModelConfig(hidden=hidden)
     model = new_model(config, seed, "cpu").eval()

@@ -195,9 +195,8 @@ def test_an_index_past_the_end_lands_on_the_last_image(app_test, tiny_data):
 def trained_checkpoint(checkpoint_dir, tiny_data):
     """A tiny model trained on the tiny data to about 93% (seed 2): its wrong test images are not consecutive."""
     from mnist_core.checkpoints import save_checkpoint
-    from mnist_core.model import ModelConfig
+    from mnist_core.config import ModelConfig, TrainConfig
     from mnist_core.run import run_training
-    from mnist_core.train import TrainConfig
 
     config, train_config = ModelConfig(hidden=(3,)), TrainConfig(epochs=1, lr=0.01, seed=2)
     result = run_training(config, train_config, tiny_data, device=torch.device("cpu"))

@@ -3,12 +3,17 @@ presenter's key and actions, saved models with an owner and names in any script.
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from helpers_app import T, assert_clean, open_section, room, saved_names, set_training_options, train_tiny, training_job, wait_for_training
 from mnist_app import presenter
+from mnist_app.models import delete_saved
+from mnist_app.room import RoomError, open_store
+from mnist_app.room.schema import jobs
 from mnist_app.state import OWN_MODEL, Key
 
 KEY = "s3cret-key"
@@ -41,9 +46,8 @@ def line_ids() -> list[str]:
 
 
 def test_a_training_over_the_limit_is_refused_with_its_estimate(app_test, tiny_data, monkeypatch):
+    from mnist_core.config import ModelConfig, TrainConfig
     from mnist_core.estimate import training_seconds
-    from mnist_core.model import ModelConfig
-    from mnist_core.train import TrainConfig
 
     at = open_section(app_test(), "train")
     set_training_options(at, epochs=100, hidden="4096, 4096, 4096, 4096, 4096, 4096", batch=64)
@@ -143,3 +147,46 @@ def test_a_korean_name_is_saved_with_its_owner_who_alone_may_delete_it(app_test,
     mine.button(key="delete_button").click().run()
     assert saved_names() == []
     assert mine.session_state[Key.ACTIVE] != "민수 모델 1" and mine.session_state[Key.ACTIVE] != OWN_MODEL
+
+
+def test_a_forged_nickname_is_not_an_owner(app_test, tiny_data):
+    mine, theirs = train_tiny(app_test()), app_test()
+    mine.text_input(key=Key.SAVE_NAME).set_value("mine").run()
+    mine.button(key="save_button").click().run()
+    theirs.session_state[Key.NICK] = mine.session_state[Key.NICK]  # the same display name, by luck or on purpose
+    theirs = open_section(theirs, "model")
+    assert not any(s.key == "delete_select" for s in theirs.selectbox)
+    with pytest.raises(RoomError):  # and the call itself, forged, is refused by the database's owner check
+        delete_saved("mine", owner=theirs.session_state[Key.TOKEN])
+    assert saved_names() == ["mine"]
+
+
+def returning(at, token: str):
+    """`at` as the same browser after a reload or a server restart: its token comes back from localStorage."""
+    at.session_state[Key.TOKEN], at.session_state[Key.TOKEN_CHECKED] = token, False
+    return at.run()
+
+
+def test_a_returning_browser_finds_its_training_still_running(app_test, tiny_data):
+    first = app_test()
+    job = until_taken(start_long_training(first))
+    again = returning(app_test(), first.session_state[Key.TOKEN])
+    assert again.session_state[Key.TRAIN_JOB] == job.id
+    again = open_section(again, "train")
+    assert again.button(key="stop_button").disabled is False
+    again.button(key="stop_button").click().run()
+    assert wait_for_training(again, timeout=30) and training_job(again).status == "stopped"
+
+
+def test_a_returning_browser_hears_that_its_training_was_lost(app_test, tiny_data):
+    from mnist_app.room.queue import WORKER_LOST
+
+    first = app_test()
+    job = until_taken(start_long_training(first))
+    store = open_store(os.environ["MNIST_ROOM_DB"])
+    with store._connect(write=True) as conn:  # its worker died with the server
+        conn.execute(sa.update(jobs).where(jobs.c.id == job.id).values(status="failed", error=WORKER_LOST))
+    store.close()
+    again = returning(app_test("ko"), first.session_state[Key.TOKEN])
+    assert again.session_state[Key.TRAIN_JOB] is None
+    assert [e.value for e in again.error] == [T("ko", "train.status.lost")]

@@ -16,7 +16,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from conftest import REPO, need
+from bench.prerequisites import need
+from conftest import REPO
 from mnist_app import worker
 from mnist_app.room import RoomError, open_store
 from mnist_app.room import queue as rq

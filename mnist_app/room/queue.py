@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from mnist_core.config import ModelConfig, TrainConfig
-from mnist_core.train import Evaluation
+from mnist_core.evaluation import Evaluation
 
 from .schema import jobs, workers
 from .store import RoomStore, _utcnow
@@ -204,9 +204,11 @@ class JobQueue:
         return (now - row.seen).total_seconds() > abandon_s
 
     def progress(self, job_id: str, worker: str, **values) -> None:
-        """A worker's report: status, fraction, points, before (a confusion matrix)."""
+        """A worker's report: status, fraction, points, before (a confusion matrix). Only a job still
+        running is written: one already marked lost (its worker too slow to beat) stays lost."""
+        mine = sa.and_(jobs.c.id == job_id, jobs.c.worker == worker, jobs.c.status.in_(RUNNING))
         with self.store._connect(write=True) as conn:
-            conn.execute(sa.update(jobs).where(jobs.c.id == job_id, jobs.c.worker == worker).values(beat=_utcnow(), **values))
+            conn.execute(sa.update(jobs).where(mine).values(beat=_utcnow(), **values))
 
     def finish(self, job_id: str, worker: str, *, status: str, metrics: dict | None = None,
                payload: bytes | None = None, error: str | None = None) -> None:  # fmt: skip
