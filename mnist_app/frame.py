@@ -18,6 +18,8 @@ from .state import OWN_MODEL, SECTIONS, Key
 
 logger = logging.getLogger(__name__)
 TRUE_WORDS = ("1", "true", "yes", "on")
+MAX_INDEX_DIGITS = 6  # the largest index is 69999; int() of a 5000-digit string raises (Python's 4300-digit limit)
+MAX_MODEL_CHARS = 40  # a checkpoint name's limit (mnist_core.checkpoints.check_name)
 T = TypeVar("T")
 
 
@@ -30,9 +32,10 @@ def read_url() -> None:
     state.put(Key.LANG, lang if lang in LANGUAGES else from_locale(st.context.locale))
     if query.get("section") in SECTIONS:
         state.put(Key.SECTION, query["section"])
-    if (query.get("index") or "").isdigit():
-        state.put(Key.TEST_INDEX, int(query["index"]))
-    if query.get("model"):
+    index = url_number(query.get("index"), MAX_INDEX_DIGITS)
+    if index is not None:
+        state.put(Key.TEST_INDEX, index)  # an index past the end is clamped by the test images' section
+    if query.get("model") and len(query["model"]) <= MAX_MODEL_CHARS:
         state.put(Key.ACTIVE, query["model"])  # an unknown name falls back to the default model
     state.put(Key.PRESENTER, (query.get("presenter") or "").lower() in TRUE_WORDS)
     if query.get("key"):
@@ -40,6 +43,14 @@ def read_url() -> None:
 
         presenter.unlock(query["key"])  # read once and never written back into the URL
     state.put(Key.URL_READ, True)
+
+
+def url_number(text: str | None, max_digits: int) -> int | None:
+    """A URL parameter as a number if it is 1 to `max_digits` ASCII digits, else None: `str.isdigit`
+    also accepts "²" and "٣", which `int` then refuses or reads as a digit nobody typed."""
+    if not text or len(text) > max_digits or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
 
 
 def write_url() -> None:
