@@ -9,7 +9,6 @@ the shelf's list is read at most every SHELF_TTL_S seconds per server. The activ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 from torch import nn

@@ -59,10 +59,10 @@ def _warm() -> None:
 
 def _load() -> None:
     from mnist_core import checkpoints as ckpt
+    from mnist_core.config import checkpoint_dir
 
     from .models import read_checkpoint
     from .resources import load_dataset, test_probabilities
-    from mnist_core.config import checkpoint_dir
 
     data = load_dataset()
     path = ckpt.default_checkpoint_path(checkpoint_dir())

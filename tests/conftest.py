@@ -30,6 +30,31 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.postgres)
 
 
+PG_ENV = "MNIST_TEST_PG_URL"  # a PostgreSQL server the room's tests may make databases on (.ci/postgres.sh)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def location(request, tmp_path):
+    """A fresh, empty room: a SQLite file path, or a new database on the test PostgreSQL server."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    if request.param == "sqlite":
+        yield str(tmp_path / "room" / "room.sqlite3")
+        return
+    need(bool(os.environ.get(PG_ENV)), f"{PG_ENV} is not set: no PostgreSQL server for the room's tests")
+    server = sa.make_url(os.environ[PG_ENV])
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"room_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def tiny_mnist():
     """14140 synthetic 28x28 digits: each class a fixed random blob plus noise, so a small net can learn it."""

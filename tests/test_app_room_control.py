@@ -9,7 +9,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from helpers_app import T, assert_clean, open_section, room, saved_names, set_training_options, train_tiny, training_job, wait_for_training
+from helpers_app import (
+    T, assert_clean, open_section, room, saved_names, set_training_options, train_tiny, training_job, wait_for_training,
+)  # fmt: skip
 from mnist_app import presenter
 from mnist_app.models import delete_saved
 from mnist_app.room import RoomError, open_store
@@ -88,7 +90,7 @@ def test_a_waiting_session_sees_its_place_who_trains_and_the_wait(app_test, tiny
 def test_the_presenter_stops_any_training_and_clears_the_queue(app_test, tiny_data, presenter_key):
     owner, other, teacher = app_test(), app_test(), app_test("en", key=KEY)
     running = until_taken(start_long_training(owner))
-    waiting = start_long_training(other)
+    start_long_training(other)  # waiting behind it
     assert "key" not in teacher.query_params  # the key never stays in the URL on a projector
     open_section(teacher, "train")
     teacher.button(key="presenter_clear_queue").click().run()

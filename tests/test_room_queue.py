@@ -25,13 +25,12 @@ from mnist_app.room.schema import jobs
 from mnist_app.room.shelf import NAME_TAKEN, NOT_YOURS, Shelf
 from mnist_core.config import ModelConfig, TrainConfig
 from test_core_run import tiny_split
-from test_room_store import location  # noqa: F401  (the fixture: a fresh room on SQLite, and on PostgreSQL)
 
 ALICE, BOB = "a" * 32, "b" * 32  # participants' tokens
 
 
 @pytest.fixture
-def store(location):  # noqa: F811
+def store(location):
     room = open_store(location, timeout_s=2.0)
     yield room
     room.close()
@@ -72,7 +71,7 @@ def wait_status(queue: rq.JobQueue, job: rq.Job, statuses: tuple[str, ...], time
     return job
 
 
-def test_a_job_runs_to_the_end_and_keeps_its_model(store, location):  # noqa: F811
+def test_a_job_runs_to_the_end_and_keeps_its_model(store, location):
     from mnist_core.checkpoints import load_checkpoint_bytes
 
     queue = rq.JobQueue(store)
@@ -84,7 +83,7 @@ def test_a_job_runs_to_the_end_and_keeps_its_model(store, location):  # noqa: F8
     assert trained.model_config.hidden == (16,) and trained.metrics["correct"] == job.metrics["correct"]
 
 
-def test_first_come_first_served_across_two_servers_one_at_a_time(location):  # noqa: F811
+def test_first_come_first_served_across_two_servers_one_at_a_time(location):
     server_a, server_b = open_store(location), open_store(location)
     qa, qb = rq.JobQueue(server_a), rq.JobQueue(server_b)
     submitted = [submit(qa, epochs=2), submit(qb, owner=BOB), submit(qa), submit(qb, owner=BOB)]
@@ -101,7 +100,7 @@ def test_first_come_first_served_across_two_servers_one_at_a_time(location):  # 
     server_a.close(), server_b.close()
 
 
-def test_two_workers_never_take_the_same_job(location):  # noqa: F811
+def test_two_workers_never_take_the_same_job(location):
     store = open_store(location)
     queue = rq.JobQueue(store)
     ids = [submit(queue).id for _ in range(6)]
@@ -112,7 +111,7 @@ def test_two_workers_never_take_the_same_job(location):  # noqa: F811
     store.close()
 
 
-def test_stop_while_waiting_never_trains_and_stop_while_running_keeps_nothing(store, location):  # noqa: F811
+def test_stop_while_waiting_never_trains_and_stop_while_running_keeps_nothing(store, location):
     queue = rq.JobQueue(store)
     waiting = submit(queue)
     assert queue.request_stop(waiting.id, owner=BOB) is False  # not Bob's
@@ -127,13 +126,13 @@ def test_stop_while_waiting_never_trains_and_stop_while_running_keeps_nothing(st
 
 def test_the_presenter_clears_the_waiting_ones_only(store):
     queue = rq.JobQueue(store)
-    first, second, third = submit(queue), submit(queue, owner=BOB), submit(queue, owner=BOB)
+    first, _, third = submit(queue), submit(queue, owner=BOB), submit(queue, owner=BOB)
     assert queue.claim("w") == queue.get(first.id)
     assert queue.stop_waiting() == 2
     assert [j.id for j in queue.line()] == [first.id] and queue.get(third.id).status == "stopped"
 
 
-def test_a_job_nobody_looks_at_is_stopped(store, location, monkeypatch):  # noqa: F811
+def test_a_job_nobody_looks_at_is_stopped(store, location, monkeypatch):
     monkeypatch.setattr(worker, "ABANDON_S", 0.5)  # the page stopped looking long ago
     queue = rq.JobQueue(store)
     with running_worker(location):
@@ -141,7 +140,7 @@ def test_a_job_nobody_looks_at_is_stopped(store, location, monkeypatch):  # noqa
     assert job.status == "stopped"
 
 
-def test_a_failure_is_one_line_and_the_queue_moves_on(store, location, monkeypatch):  # noqa: F811
+def test_a_failure_is_one_line_and_the_queue_moves_on(store, location, monkeypatch):
     import mnist_core.run as mrun
 
     real, calls = mrun.train, []
@@ -161,7 +160,7 @@ def test_a_failure_is_one_line_and_the_queue_moves_on(store, location, monkeypat
     assert second.status == "finished"
 
 
-def test_a_lost_workers_job_fails_and_another_worker_takes_the_next(store, location, monkeypatch):  # noqa: F811
+def test_a_lost_workers_job_fails_and_another_worker_takes_the_next(store, location, monkeypatch):
     monkeypatch.setattr(rq, "STALE_S", 1.0)
     queue = rq.JobQueue(store)
     lost, next_one = submit(queue), submit(queue, owner=BOB)
@@ -192,7 +191,7 @@ def test_a_forged_nickname_cannot_delete_anothers_model(store):
     assert shelf.list() == []
 
 
-def test_two_servers_saving_one_name_one_wins_the_other_is_told(location):  # noqa: F811
+def test_two_servers_saving_one_name_one_wins_the_other_is_told(location):
     servers = [Shelf(open_store(location)) for _ in range(2)]
     barrier = threading.Barrier(2)
 
@@ -213,7 +212,7 @@ def test_two_servers_saving_one_name_one_wins_the_other_is_told(location):  # no
         shelf.store.close()
 
 
-def test_the_default_is_the_rooms_and_a_deleted_model_stops_being_it(store, location):  # noqa: F811
+def test_the_default_is_the_rooms_and_a_deleted_model_stops_being_it(store, location):
     shelf = Shelf(store)
     assert shelf.default() is None
     shelf.save("m", b"x", owner=ALICE, nick="K3F", accuracy=0.5)
@@ -248,9 +247,9 @@ def test_an_older_room_gains_the_new_tables_and_keeps_its_drawings(tmp_path):
 @pytest.mark.slow
 def test_kill_9_of_a_worker_process_fails_its_job_within_seconds_and_a_new_worker_goes_on(tmp_path):
     need(bool(os.environ.get("MNIST_DATA_DIR")), "MNIST_DATA_DIR is not set: the worker process reads the real data")
-    location = str(tmp_path / "room.sqlite3")
-    queue = rq.JobQueue(open_store(location))
-    command = [sys.executable, "-m", "mnist_app.worker", "--db", location]
+    room = str(tmp_path / "room.sqlite3")
+    queue = rq.JobQueue(open_store(room))
+    command = [sys.executable, "-m", "mnist_app.worker", "--db", room]
     first = subprocess.Popen(command, cwd=REPO, stderr=subprocess.DEVNULL)
     try:
         job = wait_status(queue, submit(queue, epochs=50), ("training",), timeout=90)
