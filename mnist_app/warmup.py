@@ -46,8 +46,11 @@ async def lifespan(app):
 def _warm() -> None:
     import streamlit.emojis  # noqa: F401  (st.set_page_config's check of the page icon: 0.15 s of regular expressions)
 
+    from mnist_core.checkpoints import remove_leftovers
+
     from . import sections
 
+    remove_leftovers()  # temporary files of saves killed before their rename (kill -9): up to 7.4 MB each
     try:
         _load()
     except Exception as e:  # no data here (offline, no folder): the sections say so when opened

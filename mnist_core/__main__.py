@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoints import checkpoint_dir, default_checkpoint_path, load_checkpoint, save_checkpoint
+from .checkpoints import checkpoint_dir, default_checkpoint_path, load_checkpoint, remove_leftovers, save_checkpoint
 from .config import ModelConfig, TrainConfig
 from .data import load_mnist, seed_split
 from .drawings import load_drawings
@@ -66,6 +66,9 @@ def cmd_train(args) -> int:
     model_config, train_config = _configs(args)
     out = Path(args.out) if args.out else checkpoint_dir() / f"{args.preset}-seed{train_config.seed}.pt"
     device = _device(args.device)
+    leftovers = remove_leftovers(out.parent)  # of saves killed before their rename, in the folder written to
+    if leftovers:
+        print(f"Removed {len(leftovers)} temporary file(s) of interrupted saves from {out.parent}", flush=True)
     split = seed_split(load_mnist(data_dir=args.data_dir))
 
     def stage(name: str, before: Evaluation | None) -> None:

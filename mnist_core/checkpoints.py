@@ -13,6 +13,7 @@ import os
 import pickle
 import re
 import tempfile
+import time
 import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -136,6 +137,30 @@ def _write_atomic(path: Path, content) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# `_write_atomic`'s temporary files: mkstemp's ".NAME." prefix, 8 random letters, digits or '_', ".tmp".
+_LEFTOVER = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+LEFTOVER_AGE_S = 60.0  # a write in progress touches its file every few ms; a 7.4 MB checkpoint takes < 1 s
+
+
+def remove_leftovers(folder: str | os.PathLike | None = None, older_than_s: float = LEFTOVER_AGE_S) -> list[Path]:
+    """Delete the temporary files of writes that were killed before their rename (`kill -9` during a
+    save leaves them, up to a checkpoint's size each); the paths removed. Only files named as
+    `_write_atomic` names them and untouched for `older_than_s`, so another process's save goes on."""
+    folder = Path(folder or checkpoint_dir())
+    removed = []
+    if not folder.is_dir():
+        return removed
+    cutoff = time.time() - older_than_s
+    for path in folder.iterdir():
+        try:
+            if _LEFTOVER.fullmatch(path.name) and path.is_file() and not path.is_symlink() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone meanwhile (another process cleaned it), or not ours to delete
+            continue
+    return removed
 
 
 def _first_line(error: BaseException) -> str:
