@@ -17,6 +17,7 @@ it to a server is presetting nginx's sticky cookie, as the proxy itself would ha
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -25,7 +26,7 @@ from helpers_app import T
 from test_e2e_browser import draw_a_one
 from topology import topology
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.realdata, pytest.mark.slow]
 
 KEY = "topology-key"
 A, B = "s1", "s2"  # nginx's routes (deploy/nginx_conf.py): the cookie values that pin a browser
@@ -83,15 +84,115 @@ def drawings_on(page) -> int:
     return int(found["n"])
 
 
-def numbers(key: str) -> re.Pattern:
-    """A Korean catalogue string with a number in each of its fields (no groups: Playwright runs it as JS)."""
-    return re.compile(re.sub(r"\\\{\w+\\\}", r"\\d+", re.escape(T("ko", key))))
+def shown(key: str) -> re.Pattern:
+    """A Korean catalogue string, whatever its fields say (no groups: Playwright runs it as JS)."""
+    return re.compile(re.sub(r"\\\{\w+\\\}", ".+?", re.escape(T("ko", key))))
 
 
 def confirm_a_one(page) -> None:
     assert draw_a_one(page) == 1
     page.get_by_role("button", name=T("ko", "room.yes")).click()
-    page.get_by_text(numbers("room.saved")).wait_for()
+    page.get_by_text(shown("room.saved")).wait_for()
+
+
+RUNNING = pattern("train.queue.running", who=r".+?", left=r".+")
+WAITING = pattern("train.queue.waiting", place=r"\d+", who=r".+?", left=r".+")
+ACTIVE = pattern("header.active", model=r".+")
+
+
+@pytest.fixture(scope="module")
+def kept() -> list[str]:
+    """The models the module's scenarios saved and left saved: the last scenario looks for them."""
+    return []
+
+
+def widget(page, key: str):
+    """A widget by its key: Streamlit gives its element the class st-key-<key>."""
+    return page.locator(f".st-key-{key}")
+
+
+def press(page, key: str) -> None:
+    widget(page, key).locator("button").click()
+
+
+def choose(page, key: str, option: str) -> None:
+    """Pick `option` in a selectbox (a combobox: its list opens on a click)."""
+    box = widget(page, key).get_by_role("combobox")
+    if box.input_value() != option:
+        box.click()
+        page.get_by_role("option", name=option, exact=True).click()
+        settle(page)
+
+
+def text_of(page) -> str:
+    return page.locator('[data-testid="stMainBlockContainer"]').inner_text()
+
+
+def active_model(page) -> str:
+    """The name of the session's active model, from the header's line ("사용 중인 모델: name · ...")."""
+    line = page.get_by_text(re.compile(re.escape(T("ko", "header.active", model="")))).first
+    line.wait_for()
+    return ACTIVE.search(line.inner_text())["model"].split(" · ")[0]
+
+
+def set_epochs(page, epochs: int) -> None:
+    field = widget(page, "train_epochs").locator("input")
+    field.fill(str(epochs))
+    field.press("Enter")
+    settle(page)
+
+
+def start_training(page, epochs: int) -> None:
+    """In Train: the tutorial's network with `epochs` epochs, in the room's queue."""
+    set_epochs(page, epochs)
+    press(page, "train_button")
+
+
+def finished(page, timeout_ms: int = TIMEOUT_MS) -> None:
+    page.get_by_text(shown("train.status.finished")).wait_for(timeout=timeout_ms)
+
+
+def train_and_save(page, name: str) -> None:
+    """One epoch in the room's worker, then saved as `name` from this page."""
+    start_training(page, epochs=1)
+    finished(page)
+    widget(page, "save_name").locator("input").fill(name)
+    press(page, "save_button")
+    page.get_by_text(T("ko", "train.saved", name=name)).wait_for()
+
+
+def can_use(room, page, server: str, name: str) -> bool:
+    """Whether `server` has the model `name`: chosen by the URL, it is the active one and reads a drawing."""
+    move(room, page, server, f"lang=ko&model={name}")
+    if active_model(page) != name:  # an unknown name falls back to the default model
+        return False
+    assert draw_a_one(page) in range(10)
+    return f": {name}" in page.locator("#prediction").inner_text()
+
+
+def delete(room, page, server: str, name: str) -> None:
+    move(room, page, server, "lang=ko&section=model")
+    choose(page, "delete_select", name)
+    press(page, "delete_button")
+    page.get_by_text(T("ko", "model.deleted", name=name)).wait_for()
+
+
+def queue_of(page) -> list[tuple[str, str]]:
+    """The room's training queue as a page shows it: ("running" or "waiting", who) per line."""
+    lines = text_of(page).splitlines()
+    running = [("running", m["who"]) for line in lines if (m := RUNNING.search(line))]
+    return running + [("waiting", m["who"]) for line in lines if (m := WAITING.search(line))]
+
+
+def both_show(first, second, entries: int, timeout_s: float = 30) -> list[tuple[str, str]]:
+    """Wait until two pages show the same queue of `entries` lines; that queue."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        seen = queue_of(first), queue_of(second)
+        if len(seen[0]) == entries and seen[0] == seen[1]:
+            return seen[0]
+        first.wait_for_timeout(500)
+    pytest.fail(f"the two pages show different queues: {seen}")
 
 
 def test_a_drawing_confirmed_on_a_is_on_the_presenters_wall_served_by_b(room):
@@ -109,7 +210,82 @@ def test_a_drawing_confirmed_on_a_is_on_the_presenters_wall_served_by_b(room):
     projector.context.close()
 
 
-def test_server_a_killed_its_rooms_drawings_are_all_still_there_from_b(room):
+def test_a_model_saved_on_a_is_usable_on_b_and_its_owner_deletes_it_from_either(room):
+    owner = person(room, A, "lang=ko&section=train")
+    train_and_save(owner, "topo-a")
+    stranger = person(room, B)
+    assert can_use(room, stranger, B, "topo-a")  # another participant, on the other server
+    assert widget(move(room, stranger, B, "lang=ko&section=model"), "delete_select").count() == 0  # not theirs
+    assert can_use(room, owner, B, "topo-a")
+    delete(room, owner, B, "topo-a")  # saved on A, deleted on B
+    assert not can_use(room, owner, A, "topo-a")
+    move(room, owner, B, "lang=ko&section=train")
+    train_and_save(owner, "topo-b")
+    assert can_use(room, owner, A, "topo-b")
+    delete(room, owner, A, "topo-b")  # saved on B, deleted on A
+    assert not can_use(room, stranger, B, "topo-b")
+    owner.context.close()
+    stranger.context.close()
+
+
+def test_the_default_set_on_a_by_the_presenter_is_where_a_new_session_on_b_starts(room):
+    before = person(room, B)
+    old = active_model(before)
+    presenter = person(room, A, f"lang=ko&section=model&key={KEY}")
+    options = widget(presenter, "default_select")
+    options.wait_for()
+    new = "best_mlp" if old != "best_mlp" else "tutorial"
+    choose(presenter, "default_select", new)
+    press(presenter, "default_button")
+    presenter.get_by_text(T("ko", "presenter.default_set", name=new)).wait_for()
+    after = person(room, B)
+    assert active_model(after) == new
+    assert active_model(move(room, before, B)) == new  # a reload is a new session too
+    choose(presenter, "default_select", old)  # as it was, for the scenarios after this one
+    press(presenter, "default_button")
+    presenter.get_by_text(T("ko", "presenter.default_set", name=old)).wait_for()
+    for page in (before, presenter, after):
+        page.context.close()
+
+
+def test_trainings_pressed_on_a_and_b_at_once_run_one_after_the_other_in_one_queue(room, kept):
+    on_a, on_b = person(room, A, "lang=ko&section=train"), person(room, B, "lang=ko&section=train")
+    set_epochs(on_a, 8), set_epochs(on_b, 1)  # A's long enough to be seen training while B's waits
+    press(on_a, "train_button"), press(on_b, "train_button")  # at once, as near as two people can
+    (first, who_a), (second, who_b) = both_show(on_a, on_b, entries=2)
+    assert (first, second) == ("running", "waiting") and who_a != who_b
+    assert on_b.get_by_text(shown("train.status.queued")).count() == 1  # B's waits while A's trains
+    assert on_a.get_by_text(shown("train.status.queued")).count() == 0
+    finished(on_a)
+    finished(on_b)
+    widget(on_a, "save_name").locator("input").fill("kept-a")
+    press(on_a, "save_button")
+    on_a.get_by_text(T("ko", "train.saved", name="kept-a")).wait_for()
+    kept.append("kept-a")
+    on_a.context.close()
+    on_b.context.close()
+
+
+def test_the_worker_killed_mid_training_both_pages_say_so_and_a_new_worker_takes_the_next_job(room):
+    top, _ = room
+    on_a, on_b = person(room, A, "lang=ko&section=train"), person(room, B, "lang=ko&section=train")
+    set_epochs(on_a, 30), set_epochs(on_b, 1)
+    press(on_a, "train_button"), press(on_b, "train_button")
+    on_a.get_by_text(shown("train.status.epoch")).wait_for()
+    both_show(on_a, on_b, entries=2)
+    top.worker.kill()
+    killed = time.monotonic()
+    on_a.get_by_text(T("ko", "train.status.lost")).wait_for(timeout=15_000)  # its owner's page
+    on_b.get_by_text(T("ko", "train.queue.no_worker")).wait_for(timeout=15_000)  # the page waiting behind it
+    print(f"both pages said so {time.monotonic() - killed:.1f} s after the kill")
+    top.start_worker()
+    finished(on_b)  # the next job, on the new worker
+    assert on_a.get_by_text(T("ko", "train.status.lost")).count() == 1  # the lost one is not run again
+    on_a.context.close()
+    on_b.context.close()
+
+
+def test_server_a_killed_its_rooms_drawings_and_models_are_all_still_there_from_b(room, kept):
     top, _ = room
     participant = person(room, A)
     confirm_a_one(participant)  # A's last write before it dies
@@ -123,5 +299,7 @@ def test_server_a_killed_its_rooms_drawings_are_all_still_there_from_b(room):
     participant.reload()
     assert draw_a_one(participant) == 1
     assert top.address(B) in top.served_by(A)
+    for name in kept:  # the models saved on A by the scenarios before
+        assert can_use(room, participant, A, name), name
     for page in (participant, projector, later):
         page.context.close()
