@@ -132,10 +132,12 @@ def active_model() -> ModelChoice | None:
     """This session's active model: its choice if still there, else the default."""
     choices = model_choices()
     name = state.get(Key.ACTIVE)
-    if name not in choices:
-        name = default_name(choices)
-        state.put(Key.ACTIVE, name)
-    return choices.get(name)
+    if name in choices:
+        return choices[name]
+    fallback = default_name(choices)
+    if name is None or shelf_rows() is not None:  # while the room is away its saved models are, too: keep the choice
+        state.put(Key.ACTIVE, fallback)
+    return choices.get(fallback)
 
 
 class NameTaken(ValueError):

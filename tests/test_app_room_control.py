@@ -192,3 +192,17 @@ def test_a_returning_browser_hears_that_its_training_was_lost(app_test, tiny_dat
     again = returning(app_test("ko"), first.session_state[Key.TOKEN])
     assert again.session_state[Key.TRAIN_JOB] is None
     assert [e.value for e in again.error] == [T("ko", "train.status.lost")]
+
+
+def test_a_saved_model_stays_chosen_while_the_room_is_away(app_test, tiny_data, monkeypatch):
+    import mnist_app.models as models
+
+    at = train_tiny(app_test())
+    at.text_input(key=Key.SAVE_NAME).set_value("mine").run()
+    at.button(key="save_button").click().run()
+    assert at.session_state[Key.ACTIVE] == "mine"
+    with monkeypatch.context() as away:
+        away.setattr(models, "shelf_rows", lambda: None)  # the database cannot be reached for a while
+        at.run()
+        assert at.session_state[Key.ACTIVE] == "mine" and not at.exception  # the page reads with the default meanwhile
+    assert at.run().session_state[Key.ACTIVE] == "mine"
