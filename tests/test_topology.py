@@ -23,8 +23,7 @@ import pytest
 
 from bench.browser import chromium, pattern, settle
 from helpers_app import T
-from test_e2e_browser import draw_a_one
-from topology import topology
+from topology import draw_a_one, topology
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.realdata, pytest.mark.slow]
 

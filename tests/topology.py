@@ -25,13 +25,27 @@ from pathlib import Path
 
 import pytest
 
-from bench.browser import REPO, free_port, wait_for_health
+from bench.browser import REPO, free_port, stroke, wait_for_health
 from bench.prerequisites import need
+from conftest import PG_ENV
 from deploy.nginx_conf import COOKIE, render, route
 
-PG_ENV = "MNIST_TEST_PG_URL"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 STOP_S = 10
+
+
+ONE_STROKES = ([(0.42, 0.30), (0.55, 0.14)], [(0.55, 0.14), (0.52, 0.50), (0.50, 0.86)])  # a "1": flag, stem
+
+
+def draw_a_one(page) -> int:
+    """Two mouse strokes on the canvas; the digit the page then reads (its answer to both strokes).
+    The same strokes as tests/test_e2e_browser.py's: no test module imports another."""
+    canvas = page.locator("canvas.upper-canvas").first  # fabric.js draws on the upper canvas
+    canvas.wait_for()
+    for points in ONE_STROKES:
+        stroke(page, canvas, points)
+    page.wait_for_selector(f'#prediction[data-strokes="{len(ONE_STROKES)}"]')
+    return int(page.locator("#prediction").get_attribute("data-digit"))
 
 
 @dataclass
