@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import write_tiny_checkpoint
-from mnist_core.drawings import FORMAT, DrawingsError, load_drawings, save_drawings
+from mnist_core.drawings import FORMAT, MAX_DRAWINGS, DrawingsError, load_drawings, save_drawings
 from test_core_cli import TouchOnLoad, assert_one_line_error, run_cli, run_main
 
 
@@ -113,3 +113,108 @@ def test_evaluate_drawings_json(tmp_path, capsys):
     result = json.loads(out.strip().splitlines()[-1])
     assert result["total"] == 12 and result["drawings"] == str(path) and 0 <= result["correct"] <= 12
     assert f"Drawings accuracy: {result['correct']}/12" in out
+
+
+# ------------------------------------------------------------------------- headers that lie about sizes
+
+
+def crafted_npz(path, arrays: dict):
+    """An npz whose members are real arrays or (descr, shape) declared in their .npy headers, with data
+    only as far as a few zero bytes or, for a declared size under 1 GB, all of it (zeros, which deflate
+    1000:1: the issue's 1.9 MB file inflated to 2 GB)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, value in arrays.items():
+            header = io.BytesIO()
+            if isinstance(value, np.ndarray):
+                np.save(header, value)
+                z.writestr(f"{name}.npy", header.getvalue())
+                continue
+            descr, shape = value
+            np.lib.format.write_array_header_1_0(header, {"descr": descr, "fortran_order": False, "shape": shape})
+            size = int(np.prod(shape, dtype=object)) * np.dtype(descr).itemsize
+            if size >= 2**30:
+                z.writestr(f"{name}.npy", header.getvalue() + bytes(16))
+                continue
+            with z.open(f"{name}.npy", "w") as f:
+                f.write(header.getvalue())
+                for start in range(0, size, 2**20):
+                    f.write(bytes(min(2**20, size - start)))
+    return path
+
+
+GOOD_FORMAT = ("<U21", ())
+
+
+def measured(call) -> tuple[float, float]:
+    """Seconds and peak traced MB of call(), which must raise DrawingsError (numpy's allocations are traced)."""
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(DrawingsError):
+            call()
+        return time.perf_counter() - start, tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+LIARS = {  # name: arrays as declared, and a word of the one-line refusal
+    "trillion rows": ({"format": GOOD_FORMAT, "images": ("|u1", (10**12, 784)), "labels": ("|u1", (10**12,))}, "more than"),
+    "oversized labels": ({"format": GOOD_FORMAT, "images": ("|u1", (2, 784)), "labels": ("<i8", (40_000_000,))}, "labels"),
+    "long labels": ({"format": GOOD_FORMAT, "images": ("|u1", (2, 784)), "labels": ("|u1", (300_000_000,))}, "labels"),
+    "one over the limit": ({"format": GOOD_FORMAT, "images": ("|u1", (MAX_DRAWINGS + 1, 784)),
+                            "labels": ("|u1", (MAX_DRAWINGS + 1,))}, "more than"),  # fmt: skip
+    "huge format": ({"format": ("<U100000000", ()), "images": ("|u1", (2, 784)), "labels": ("|u1", (2,))}, "format"),
+    "images as floats": ({"format": GOOD_FORMAT, "images": ("<f8", (10**9, 784)), "labels": ("|u1", (2,))}, "images"),
+    "images in 3-D": ({"format": GOOD_FORMAT, "images": ("|u1", (2, 784, 10**9)), "labels": ("|u1", (2,))}, "images"),
+}
+
+
+@pytest.mark.parametrize("name", LIARS)
+def test_declared_shapes_and_dtypes_are_checked_before_anything_is_allocated(tmp_path, capsys, name):
+    arrays, word = LIARS[name]
+    path = crafted_npz(tmp_path / "liar.npz", arrays)
+    assert path.stat().st_size < 2_000_000
+    seconds, peak_mb = measured(lambda: load_drawings(path))
+    assert seconds < 1 and peak_mb < 100, (seconds, peak_mb)
+    checkpoint = write_tiny_checkpoint(tmp_path / "tiny.pt", (16,), accuracy=0.1)
+    code, out, err = run_main(["evaluate", "--checkpoint", checkpoint, "--drawings", path], capsys)
+    assert_one_line_error(code, err, str(path), word)
+
+
+def test_the_575_byte_file_that_claims_a_trillion_drawings_is_refused_as_a_process(tmp_path):
+    path = crafted_npz(tmp_path / "trillion.npz", LIARS["trillion rows"][0])
+    assert path.stat().st_size < 1000
+    checkpoint = write_tiny_checkpoint(tmp_path / "tiny.pt", (16,), accuracy=0.1)
+    done = run_cli("evaluate", "--checkpoint", checkpoint, "--drawings", path)
+    assert_one_line_error(done.returncode, done.stderr, "more than")
+
+
+@pytest.mark.parametrize("write_header", [np.lib.format.write_array_header_1_0, np.lib.format.write_array_header_2_0])
+def test_a_header_with_a_valid_shape_but_missing_data_is_refused(tmp_path, write_header):
+    path = crafted_npz(tmp_path / "short.npz", {"format": np.array(FORMAT), "labels": np.zeros(5, np.uint8)})
+    header = io.BytesIO()
+    write_header(header, {"descr": "|u1", "fortran_order": False, "shape": (5, 784)})
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("images.npy", header.getvalue() + bytes(100))  # 100 of the 3920 bytes declared
+    with pytest.raises(DrawingsError, match="not a"):
+        load_drawings(path)
+
+
+@pytest.mark.slow
+def test_a_file_at_the_limit_costs_what_the_documentation_says(tmp_path):
+    """MAX_DRAWINGS drawings: the uint8 pixels and the float32 inputs, 5 bytes a pixel, and no more."""
+    import tracemalloc
+
+    path = crafted_npz(tmp_path / "limit.npz", {"format": np.array(FORMAT), "images": ("|u1", (MAX_DRAWINGS, 784)),
+                                                "labels": ("|u1", (MAX_DRAWINGS,))})  # fmt: skip
+    tracemalloc.start()
+    try:
+        x, y = load_drawings(path)
+        peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    assert x.shape == (MAX_DRAWINGS, 784) and x.dtype == np.float32 and len(y) == MAX_DRAWINGS
+    assert peak_mb < MAX_DRAWINGS * 784 * 5.2 / 1e6, peak_mb
