@@ -7,21 +7,104 @@ if a session forges the widget or calls them anyway. With no key set on the serv
 
 from __future__ import annotations
 
+import collections
 import hmac
+import logging
+import math
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from . import state
 from .settings import presenter_key
 from .state import Key
 
+logger = logging.getLogger(__name__)
 
 def unlock(given: str) -> bool:
-    """The session becomes the presenter if `given` is the server's key."""
+    """The session becomes the presenter if `given` is the server's key. A session that gave
+    SESSION_LIMIT wrong keys within WINDOW_S is locked out for LOCK_S, and every session while the
+    server has had SERVER_LIMIT wrong keys in WINDOW_S (a new session is a fresh quota): then nothing is
+    compared and the page says so at its top. Wrong keys are logged, never their text."""
+    now = _now()
+    refusal = _lockout(now)
+    if refusal is not None:
+        state.put(Key.IS_PRESENTER, False)
+        state.put(Key.FLASH, ("error", *refusal))
+        logger.warning("presenter key not compared for session %s: %s", state.get(Key.NICK), refusal[0])
+        return False
     key = presenter_key()
-    ok = bool(key) and hmac.compare_digest(given.encode("utf-8"), key.encode("utf-8"))
+    ok = bool(key) and isinstance(given, str) and len(given) <= MAX_KEY_CHARS and hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), key.encode("utf-8"))  # a lone surrogate from JSON: wrong, not an error
     state.put(Key.IS_PRESENTER, ok)
+    state.put(Key.KEY_GUESSES, ()) if ok else _wrong(now)
     return ok
+
+
+# Guessing limits. A key of 16 random letters has 26^16 values; at most SERVER_LIMIT guesses a minute
+# reach the comparison on one server (the issue measured 22 a second from one session, ~51 from four).
+SESSION_LIMIT = 10  # wrong keys within WINDOW_S that lock a session out: a presenter mistypes a few
+SERVER_LIMIT = 30  # wrong keys within WINDOW_S from all of this server's sessions
+WINDOW_S = 60.0
+LOCK_S = 300  # how long a session stays locked out
+MAX_KEY_CHARS = 1000  # a longer text is wrong without being encoded and compared
+_now = time.monotonic
+
+
+class ServerGuesses:
+    """The times of the wrong keys all sessions of this server process gave within WINDOW_S (a
+    server's sessions are threads of one process)."""
+
+    def __init__(self) -> None:
+        self._times: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def _drop_old(self, now: float) -> None:
+        while self._times and now - self._times[0] >= WINDOW_S:
+            self._times.popleft()
+
+    def add(self, now: float) -> int:
+        with self._lock:
+            self._drop_old(now)
+            self._times.append(now)
+            return len(self._times)
+
+    def full(self, now: float) -> bool:
+        with self._lock:
+            self._drop_old(now)
+            return len(self._times) >= SERVER_LIMIT
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+
+SERVER_GUESSES = ServerGuesses()
+
+
+def _lockout(now: float) -> tuple[str, dict] | None:
+    """Why no key may be tried now (a catalogue key and its values), or None."""
+    left = state.get(Key.KEY_LOCKED_UNTIL) - now
+    if left > 0:
+        return "presenter.locked", {"minutes": math.ceil(left / 60)}
+    if SERVER_GUESSES.full(now):
+        return "presenter.busy", {}
+    return None
+
+
+def _wrong(now: float) -> None:
+    """Count a wrong key for the session and the server; lock the session out at its limit."""
+    recent = (*(t for t in state.get(Key.KEY_GUESSES) if now - t < WINDOW_S), now)
+    on_server = SERVER_GUESSES.add(now)
+    nick = state.get(Key.NICK)
+    if len(recent) >= SESSION_LIMIT:
+        state.put(Key.KEY_LOCKED_UNTIL, now + LOCK_S)
+        recent = ()
+        logger.warning("wrong presenter key from session %s: %d in %d s, locked out for %d s",
+                       nick, SESSION_LIMIT, WINDOW_S, LOCK_S)  # fmt: skip
+    else:
+        logger.warning("wrong presenter key from session %s (%d in %d s; %d on this server)", nick, len(recent), WINDOW_S, on_server)
+    state.put(Key.KEY_GUESSES, recent)
 
 
 def allowed() -> bool:

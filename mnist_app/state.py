@@ -45,6 +45,8 @@ class Key:
     IDENTITY = "participant_identity"  # the component that keeps the token in the browser (its value: {"token"})
     IS_PRESENTER = "is_presenter"  # this session gave the presenter key
     PRESENTER_KEY = "presenter_key"  # the key field in the Model section
+    KEY_GUESSES = "presenter_guesses"  # time.monotonic() of this session's recent wrong presenter keys
+    KEY_LOCKED_UNTIL = "presenter_locked_until"  # time.monotonic() until which this session may not try a key
     ROOM_PENDING = "room_pending"  # the drawing on screen, for the "right?" tap's callback
     ROOM_SAVED = "room_saved"  # the fingerprint of the last drawing stored: one drawing, stored once
     ROOM_ERROR = "room_error"  # why the last drawing was not stored (a RoomError code)
@@ -93,6 +95,8 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.MODEL_SELECT: None,
     Key.IS_PRESENTER: False,
     Key.PRESENTER_KEY: "",
+    Key.KEY_GUESSES: (),
+    Key.KEY_LOCKED_UNTIL: 0.0,
     Key.ROOM_PENDING: None,
     Key.ROOM_SAVED: None,
     Key.ROOM_ERROR: None,
