@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from .records import NEWER_SCHEMA, RoomError
 
-SCHEMA_VERSION = 2  # 2: saved models, settings, the training queue and its workers
+SCHEMA_VERSION = 3  # 2: saved models, settings, the training queue and its workers; 3: the board, snapshots
 
 metadata = sa.MetaData()
 
@@ -89,6 +89,26 @@ workers = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),  # host:pid:random
     sa.Column("started", sa.DateTime, nullable=False),
     sa.Column("beat", sa.DateTime, nullable=False),
+)  # fmt: skip
+
+
+board_hidden = sa.Table(
+    "room_board_hidden", metadata,  # runs the presenter took off the board (the board is a view over room_jobs)
+    sa.Column("job_id", sa.String(32), primary_key=True),
+    sa.Column("hidden", sa.DateTime, nullable=False),
+)  # fmt: skip
+
+snapshots = sa.Table(
+    "room_snapshots", metadata,  # a training's network a few times an epoch, for the live view and its replay
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.String(32), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),  # optimisation steps done (0: untrained)
+    sa.Column("epoch", sa.Float, nullable=False),  # fractional epochs done
+    sa.Column("rows", sa.SmallInteger, nullable=False),  # first-layer units kept (a page of templates)
+    sa.Column("weights", sa.LargeBinary, nullable=False),  # (rows, 784) float16, little-endian
+    sa.Column("predictions", sa.JSON, nullable=False),  # the fixed test digits' predicted digits
+    sa.Column("confusion", sa.JSON, nullable=False),  # 10x10 on a fixed slice of the test images
+    sa.Index("room_snapshots_job", "job_id", "step"),
 )  # fmt: skip
 
 
