@@ -145,7 +145,7 @@ def start_nginx(prefix: Path, servers: list[str]) -> tuple[Process, str]:
         "-g",
         "daemon off;",
     ]
-    nginx = spawn("nginx", command, dict(os.environ), prefix / "nginx.out")
+    nginx = spawn("nginx", command, dict(os.environ), prefix / "error.log")  # its own log and its output, together
     wait_for_port(port, nginx)
     return nginx, f"http://127.0.0.1:{port}"
 
