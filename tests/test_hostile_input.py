@@ -4,11 +4,14 @@ page, never an exception, and costs the server no more than ordinary input."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from helpers_app import LANGS, T, assert_clean, open_section, shown_test_image
+from helpers_app import LANGS, ONE, T, assert_clean, canvas_value, draw, drawing, open_section, predicted_digit, shown_test_image
+from helpers_core import crafted_png
+from helpers_hostile import data_url, full_png, peak_rss_rise, with_text_bomb
 from mnist_app import presenter
-from mnist_app.settings import TUTORIAL_INDEX
+from mnist_app.settings import CANVAS_PX, TUTORIAL_INDEX
 from mnist_app.state import Key
 
 # ---------------------------------------------------------------------------------------------------
@@ -39,6 +42,92 @@ def test_an_overlong_model_name_in_the_url_is_ignored(app_test, no_data):
     at = app_test("en", model="m" * 100_000)
     assert not at.exception
     assert at.session_state[Key.ACTIVE] != "m" * 100_000
+
+
+# ---------------------------------------------------------------------------------------------------
+# The canvas's picture
+
+
+def send_canvas(at, url, raw=None):
+    """What a browser could send as the canvas's value: any picture URL, any Fabric JSON."""
+    at.session_state["draw_canvas"] = {"drawing": {"raw": {"objects": [{"type": "Path"}]} if raw is None else raw, "data": url}}
+    return at.run()
+
+
+def warnings(at) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_9000_pixel_picture_is_refused_before_it_is_decoded(app_test, no_data, lang):
+    url = data_url(full_png(9000))
+    assert len(url) < 500_000  # the issue's 452 kB message: 324 MB of pixels once decoded
+    at = app_test(lang)
+    normal, _ = peak_rss_rise(lambda: draw(at, ONE))
+    rise, at = peak_rss_rise(lambda: send_canvas(at, url))
+    assert_clean(at)
+    assert warnings(at) == [T(lang, "draw.picture_too_large")] and predicted_digit(at) is None
+    assert rise < 100, f"peak resident memory rose {rise:.0f} MB (a normal drawing: {normal:.0f} MB)"
+    at = draw(at, ONE)  # the next drawing is read as ever
+    assert_clean(at) and predicted_digit(at) is not None and warnings(at) == []
+
+
+CRAFTED = {  # name: the URL, and the line the participant gets
+    "20000x20000 (Pillow raised)": (lambda: data_url(crafted_png(20000, 20000, colour_type=6)), "too_large"),
+    "89 megapixels, Pillow's floor": (lambda: data_url(crafted_png(9400, 9400, colour_type=6)), "too_large"),
+    "one pixel over 3x": (lambda: data_url(crafted_png(3 * CANVAS_PX + 1, 3 * CANVAS_PX + 1, colour_type=6)), "too_large"),
+    "a long URL": (lambda: data_url(full_png(CANVAS_PX)) + "A" * 6_000_000, "too_large"),
+    "not square": (lambda: data_url(crafted_png(CANVAS_PX, 2 * CANVAS_PX, colour_type=6)), "unreadable"),
+    "smaller": (lambda: data_url(crafted_png(28, 28, colour_type=6)), "unreadable"),
+    "cut short": (lambda: data_url(full_png(CANVAS_PX)[:60]), "unreadable"),
+    "only a header": (lambda: data_url(full_png(CANVAS_PX)[:24]), "unreadable"),
+    "not base64": (lambda: "data:image/png;base64,iVBORw0KGgo%%%%" + "A" * 100, "unreadable"),
+    "a JPEG": (lambda: "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ==", "unreadable"),
+    "not text": (lambda: 12345, "unreadable"),
+    "a list": (lambda: ["data:image/png;base64,"], "unreadable"),
+}
+
+
+@pytest.mark.parametrize("name", CRAFTED)
+def test_a_crafted_picture_gets_one_line_and_costs_nothing(app_test, no_data, name):
+    make, code = CRAFTED[name]
+    at = app_test("ko")
+    rise, at = peak_rss_rise(lambda: send_canvas(at, make()))
+    assert_clean(at)
+    assert warnings(at) == [T("ko", f"draw.picture_{code}")] and predicted_digit(at) is None
+    assert rise < 30, f"{rise:.0f} MB"
+
+
+def test_text_chunks_never_reach_pillow_and_the_picture_is_read(app_test, no_data):
+    at = draw(app_test("en"), ONE)
+    expected = predicted_digit(at)
+    rise, at = peak_rss_rise(lambda: send_canvas(at, data_url(with_text_bomb(png_of(ONE)))))
+    assert_clean(at)
+    assert predicted_digit(at) == expected and rise < 30, f"{rise:.0f} MB"
+
+
+def png_of(rgba) -> bytes:
+    import base64
+
+    return base64.b64decode(canvas_value(rgba)["drawing"]["data"].split(",", 1)[1])
+
+
+def test_a_picture_at_three_times_the_canvas_is_scaled_to_it_and_read_the_same(app_test, no_data):
+    from PIL import Image
+
+    at = draw(app_test("en"), ONE)
+    expected = predicted_digit(at)
+    large = np.asarray(Image.fromarray(ONE).resize((3 * CANVAS_PX,) * 2, Image.Resampling.NEAREST))
+    at = send_canvas(at, canvas_value(large)["drawing"]["data"])
+    assert_clean(at)
+    assert predicted_digit(at) == expected
+
+
+@pytest.mark.parametrize("raw", ["objects", ["a"], {"objects": "many"}, {"objects": None}, 7])
+def test_fabric_json_that_is_not_a_drawing_counts_no_strokes(app_test, no_data, raw):
+    at = send_canvas(app_test("en"), canvas_value(ONE)["drawing"]["data"], raw=raw)
+    assert_clean(at)
+    assert predicted_digit(at) is not None and 'data-strokes="0"' in "".join(m.value for m in at.markdown)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ def render(visible: bool = True) -> None:
     with st.container(key="draw_area"):
         left, middle, right = st.columns([4, 5, 3], gap="medium")  # drawing -> answer -> the network's view
         with left:
-            image, strokes = canvas.drawing(decode=visible)
+            image, strokes, refused = canvas.drawing(decode=visible)
         if not visible:
             st.html("<style>.st-key-draw_area {display: none;}</style>")
             return
         from . import draw_answer  # torch, the model, pandas: only now that the canvas is on screen
 
-        draw_answer.show(image, strokes, middle, right)
+        draw_answer.show(image, strokes, middle, right, refused)

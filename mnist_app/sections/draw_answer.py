@@ -61,8 +61,12 @@ def stages(prepared: Prepared | None) -> None:
     st.image(pixels(prepared.digit, 168), caption=caption, width=168)
 
 
-def show(image: np.ndarray | None, strokes: int, middle, right) -> None:
-    """The answer in the `middle` column, the stages in the `right` one."""
+def show(image: np.ndarray | None, strokes: int, middle, right, refused: str | None = None) -> None:
+    """The answer in the `middle` column, the stages in the `right` one; for a picture the canvas
+    refused (`canvas.Refused.code`), one line instead."""
+    if refused is not None:
+        middle.warning(t(f"draw.picture_{refused}"))
+        return
     model = active_model()
     if model is None:
         middle.error(t("model.none"))
