@@ -47,16 +47,29 @@ class Training:
         self.stop = threading.Event()
         self.points: list[dict] = []
         self.written = 0.0
+        self.recorder = None  # the live view's snapshots (mnist_app.room.snapshots.Recorder), if on
 
     def stage(self, name: str, before) -> None:
         matrix = None if before is None else [list(row) for row in before.confusion]
         self.queue.progress(self.job.id, self.worker, status=name, before=matrix)
+
+    def watch(self, model) -> None:
+        """run_training's `on_model`: the live view's first snapshot (the untrained network)."""
+        try:
+            self.recorder.attach(model)
+        except RoomError as e:
+            logger.warning("snapshot: %s", e.detail or e.code)
 
     def report(self, p) -> None:
         self.points.append({"epoch": p.epoch - 1 + p.batch / p.batches, "loss": p.loss, "accuracy": p.accuracy})
         if time.monotonic() - self.written >= PROGRESS_S or p.fraction >= 1.0:
             self.written = time.monotonic()
             self.queue.progress(self.job.id, self.worker, fraction=p.fraction, points=list(self.points))
+        if self.recorder is not None:
+            try:
+                self.recorder.report(p.epoch, p.batch, p.fraction >= 1.0)
+            except RoomError as e:  # the live view misses a frame; the training goes on
+                logger.warning("snapshot: %s", e.detail or e.code)
 
 
 def train(training: Training, split) -> None:
@@ -69,10 +82,19 @@ def train(training: Training, split) -> None:
 
     job, queue, worker = training.job, training.queue, training.worker
     torch.set_num_threads(train_threads(torch.get_num_threads()))
+    if job.kind == "retrain":
+        from .retrain import run_retrain
+
+        return run_retrain(training, split)
     batches = math.ceil(len(split.x_train) / job.train_config.batch_size)
+    if job.spec.get("live", True):
+        from .room.snapshots import Recorder, Snapshots
+
+        training.recorder = Recorder(Snapshots(queue.store), job.id, split.x_test, split.y_test, batches)
     result = run_training(
         job.model_config, job.train_config, split, device=default_device(), on_stage=training.stage,
         on_progress=training.report, should_stop=training.stop.is_set, report_every=max(1, batches // 25),
+        on_model=training.watch if training.recorder else None,
     )  # fmt: skip
     if result.stopped:
         queue.finish(job.id, worker, status="stopped")

@@ -20,6 +20,7 @@ from .data import load_mnist, seed_split
 from .drawings import load_drawings
 from .evaluation import Evaluation
 from .images import read_image
+from .mixing import add_drawings, record, repeats
 from .model import default_device, predict_proba
 from .preprocess import Problem, prepare
 from .presets import PRESETS
@@ -70,6 +71,7 @@ def cmd_train(args) -> int:
     if leftovers:
         print(f"Removed {len(leftovers)} temporary file(s) of interrupted saves from {out.parent}", flush=True)
     split = seed_split(load_mnist(data_dir=args.data_dir))
+    split, drawn = _with_drawings(args, split)
 
     def stage(name: str, before: Evaluation | None) -> None:
         if name == "training":
@@ -81,7 +83,7 @@ def cmd_train(args) -> int:
 
     result = run_training(model_config, train_config, split, device=device, on_stage=stage, on_progress=report)
     print(_accuracy_line("Test accuracy", result.after.correct, result.after.total))
-    metrics = result.metrics()
+    metrics = result.metrics() | ({"drawings": drawn} if drawn else {})
     command = "python -m mnist_core " + shlex.join(args.argv)
     save_checkpoint(out, result.model, model_config=model_config, train_config=train_config, metrics=metrics, command=command)
     print(f"Saved {out} (training loop {result.train_seconds:.1f} s)")
@@ -89,6 +91,19 @@ def cmd_train(args) -> int:
         keys = ("untrained_accuracy", "accuracy", "correct", "total", "train_seconds")
         print(json.dumps({k: metrics[k] for k in keys} | {"checkpoint": str(out)}))
     return 0
+
+
+def _with_drawings(args, split):
+    """The split with `--drawings FILE` added to its training part (repeated: mnist_core.mixing), and
+    the checkpoint's record of them; (split, None) without the option."""
+    if not args.drawings:
+        return split, None
+    x, y = load_drawings(args.drawings)
+    if not len(y):
+        raise ValueError(f"{args.drawings} holds no drawings")
+    repeat = args.drawings_repeat or repeats(len(y), len(split.x_train))
+    print(f"Added {len(y)} drawings from {args.drawings}, {repeat} times each ({len(y) * repeat} rows)", flush=True)
+    return add_drawings(split, x, y, repeat), record(y, repeat, Path(args.drawings).name)
 
 
 def _evaluation_data(args):
@@ -133,6 +148,12 @@ def cmd_predict(args) -> int:
     return 1 if failures else 0
 
 
+def _repeat(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 1000")
+    return int(text)
+
+
 def _train_parser(sub) -> None:
     p = sub.add_parser("train", help="train an MLP on the seed split and save a checkpoint")
     p.add_argument("--preset", choices=sorted(PRESETS), default="tutorial", help="defaults for everything below")
@@ -143,6 +164,9 @@ def _train_parser(sub) -> None:
     p.add_argument("--dropout", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--clean-epochs", type=int, help="of the epochs, how many at the end train on undistorted digits")
+    p.add_argument("--drawings", metavar="FILE", help="add a room's exported drawings (.npz) to the training set")
+    p.add_argument("--drawings-repeat", type=_repeat, metavar="N",
+                   help="times each drawing is added (default: until they are 5%% of the training rows, at most 50)")
     p.add_argument("--out", help="checkpoint path (default: PRESET-seedSEED.pt in $MNIST_CHECKPOINT_DIR or checkpoints/)")
     p.set_defaults(func=cmd_train)
 

@@ -61,17 +61,21 @@ def run_training(
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     report_every: int = 50,
+    on_model: Callable[[nn.Module], None] | None = None,
 ) -> RunResult:
     """Initialise with the config's seed, test, train on the seed split's training part, test again.
 
     `on_stage(stage, before)` is called as each of STAGES begins; `before` is the untrained network's
-    evaluation once it is known (None for "untrained").
+    evaluation once it is known (None for "untrained"). `on_model(model)` is given the network once,
+    before its training: the app's live view takes its snapshots from it between steps.
     """
     stage = on_stage or (lambda name, before: None)
     model = new_model(model_config, train_config.seed, device).eval()
     stage("untrained", None)
     before = evaluate(model, split.x_test, split.y_test, device=device)
     stage("training", before)
+    if on_model is not None:
+        on_model(model)
     history = train(
         model, split.x_train, split.y_train, train_config, device=device,
         on_progress=on_progress, should_stop=should_stop, report_every=report_every,

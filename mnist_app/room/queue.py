@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -67,6 +67,11 @@ class Job:
     before: Evaluation | None
     metrics: dict | None  # a finished run's (mnist_core.run.RunResult.metrics)
     error: str | None
+    spec: dict = field(default_factory=dict, repr=False)  # the row's whole spec: "kind" ("train", "retrain"), "live", ...
+
+    @property
+    def kind(self) -> str:
+        return self.spec.get("kind", "train")
 
     @classmethod
     def from_row(cls, r) -> Job:
@@ -74,7 +79,7 @@ class Job:
         before = Evaluation(tuple(tuple(row) for row in r.before)) if r.before else None
         return cls(r.id, r.seq, _aware(r.created), r.owner, r.nick, _config(ModelConfig, spec.get("model", {})),
                    _config(TrainConfig, spec.get("train", {})), float(r.estimate), r.status, bool(r.stop),
-                   _aware(r.started), float(r.fraction or 0.0), tuple(r.points or ()), before, r.metrics, r.error)  # fmt: skip
+                   _aware(r.started), float(r.fraction or 0.0), tuple(r.points or ()), before, r.metrics, r.error, dict(spec))  # fmt: skip
 
     @property
     def running(self) -> bool:
@@ -110,8 +115,10 @@ class JobQueue:
 
     # ----------------------------------------------------------------------------------- the pages
 
-    def submit(self, model_config: ModelConfig, train_config: TrainConfig, *, owner: str, nick: str, estimate: float) -> Job:
-        now, spec = _utcnow(), {"model": asdict(model_config), "train": asdict(train_config)}
+    def submit(self, model_config: ModelConfig, train_config: TrainConfig, *, owner: str, nick: str, estimate: float,
+               extra: dict | None = None) -> Job:  # fmt: skip
+        """`extra` joins the spec: {"kind": "retrain", ...} (mnist_app.retrain), {"live": False} (no snapshots)."""
+        now, spec = _utcnow(), {"model": asdict(model_config), "train": asdict(train_config)} | (extra or {})
         row = dict(id=uuid.uuid4().hex, created=now, owner=owner, nick=nick, spec=spec, estimate=float(estimate),
                    status=WAITING, stop=False, seen=now, fraction=0.0, points=[])  # fmt: skip
         with self.store._connect(write=True) as conn:
