@@ -2,10 +2,7 @@
 what a browser sends for a stroke (recorded from Chromium, as bench/generators/socket_room.py does),
 its canvas picture swapped for a 9000x9000 PNG. The server refuses it with one line and its peak
 resident memory rises by about a megabyte, as for a normal stroke (measured by hand with two such
-sessions beside ten drawers before the canvas bounded its picture: +5787 MB and 3.8-14.9 s a run).
-
-By hand, the figures: `pytest -s tests/test_hostile_socket.py` prints none; the assertion message
-carries them when it fails."""
+sessions beside ten drawers before the canvas bounded its picture: +5787 MB and 3.8-14.9 s a run)."""
 
 from __future__ import annotations
 
