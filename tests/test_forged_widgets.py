@@ -1,0 +1,42 @@
+"""Widget values no widget of ours sends, forged as a browser could (AppTest sends them as they are):
+Streamlit (1.67, NumberInputSerde) puts a number outside its widget's bounds back to the widget's
+value (its minimum here) on the server; free text is refused by the checks downstream. No
+exception, nothing queued."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from helpers_app import assert_clean, open_section, shown_test_image
+from mnist_app.state import Key
+
+
+@pytest.mark.parametrize("key, forged", [
+    (Key.TRAIN_EPOCHS, 10**15), (Key.TRAIN_EPOCHS, -3), (Key.TRAIN_LR, math.nan), (Key.TRAIN_LR, math.inf),
+    (Key.TRAIN_LR, 1e300), (Key.TRAIN_BATCH, 2**53), (Key.TRAIN_SEED, 2**40),
+])  # fmt: skip
+def test_a_forged_number_outside_its_bounds_is_put_back_within_them(app_test, tiny_data, key, forged):
+    at = open_section(app_test("en"), "train")
+    widget = at.number_input(key=key)
+    low, high = widget.min, widget.max
+    widget.set_value(forged).run()
+    assert_clean(at)
+    assert low <= at.session_state[key] <= high
+
+
+def test_a_forged_test_index_past_the_end_shows_an_image_that_exists(app_test, tiny_data):
+    at = open_section(app_test("en"), "test")
+    at.number_input(key=Key.TEST_INDEX).set_value(10**15).run()
+    assert_clean(at)
+    assert 0 <= shown_test_image(at)["index"] < len(tiny_data.y_test)
+
+
+@pytest.mark.parametrize("hidden", ["1, " * 2_000_000, "9" * 5000, "4096, " * 7, "-5"], ids=["2M-layers", "5000-digits", "7-layers", "negative"])
+def test_forged_hidden_sizes_are_refused_in_one_line_and_nothing_is_queued(app_test, tiny_data, hidden):
+    at = open_section(app_test("en"), "train")
+    at.text_input(key=Key.TRAIN_HIDDEN).input(hidden).run()
+    at.button(key="train_button").click().run()
+    assert not at.exception and len(at.error) == 1
+    assert at.session_state[Key.TRAIN_JOB] is None
