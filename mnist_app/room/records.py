@@ -21,7 +21,9 @@ N_PIXELS = 28 * 28
 THUMB_PX = 112  # 4 screen pixels per MNIST pixel: a wall of 40 fits a projector
 MAX_THUMB_BYTES = 32 * 1024  # a 112x112 grey PNG is at most ~12.7 kB even as incompressible noise
 MAX_MODEL_NAME = 64  # the checkpoint names' limit (mnist_core.checkpoints), and ":trained"
-_SESSION = re.compile(r"^[0-9a-f]{32}$")
+# Whose drawing it is: a participant's unguessable per-browser token (or a session id), 16 to 32
+# URL-safe characters (secrets.token_urlsafe(24) or uuid4().hex); the flood limit is counted per token.
+_SESSION = re.compile(r"[A-Za-z0-9_-]{16,32}")
 _PNG = b"\x89PNG\r\n\x1a\n"
 
 # RoomError codes. Refused input (nothing stored): BAD_LABEL, BAD_INPUT, EMPTY, TOO_LARGE, FLOOD.
@@ -127,7 +129,7 @@ def check_entry(*, session_id, label, model, predicted, probabilities, input28, 
     if not _is_digit(label):
         raise RoomError(BAD_LABEL, f"label {label!r} is not a digit 0-9")
     if not isinstance(session_id, str) or not _SESSION.fullmatch(session_id):
-        raise RoomError(BAD_INPUT, "the session id is not 32 lowercase hex digits")
+        raise RoomError(BAD_INPUT, "the participant token is not 16 to 32 letters, digits, '-' or '_'")
     if not isinstance(model, str) or not 0 < len(model) <= MAX_MODEL_NAME:
         raise RoomError(BAD_INPUT, f"the model name must be 1 to {MAX_MODEL_NAME} characters")
     if not _is_digit(predicted):

@@ -1,11 +1,17 @@
 """The room's database: every participant's labelled drawings, for the presenter's wall and the export.
 
 A real database through SQLAlchemy Core, so the same code runs on SQLite (the default: one file
-outside the repository) and on PostgreSQL (several app servers behind a load balancer, one room).
-SQLite is opened in WAL mode, where readers never wait for the writer; writes take the write lock
-at BEGIN (BEGIN IMMEDIATE) and wait for it up to the timeout instead of failing when a read-then-write
-transaction finds another writer's commit. Every database failure becomes RoomError("unavailable").
+outside the repository, set up in sqlite_file.py) and on PostgreSQL (several app servers behind a
+load balancer, one room). Every database failure becomes RoomError("unavailable").
 No streamlit here: the page keeps one RoomStore per process (it is thread-safe) and calls its methods.
+
+Every call has a deadline (`timeout_s`, 5 s unless $MNIST_ROOM_TIMEOUT_S says otherwise): SQLite's busy
+timeout and this process's write queue; on PostgreSQL a statement timeout, TCP keepalives, the connect
+and pool timeouts, and a deadline on every wait for the server (deadlines.py), so a paused or
+unreachable server answers "unavailable" in seconds and the pool reconnects once it is back. A SQLite
+file deleted or replaced while the app runs is noticed before each transaction (its inode changes):
+the store drops its connections to the old file and opens the room again in the new one (its schema
+created if missing); a write that is not in the file at the path is refused, never reported stored.
 """
 
 from __future__ import annotations
@@ -26,14 +32,19 @@ from sklearn.metrics import confusion_matrix
 from mnist_core.drawings import save_drawings
 from mnist_core.train import Evaluation
 
-from . import schema
+from . import deadlines, schema, sqlite_file
 from .records import BAD_LOCATION, FLOOD, N_PIXELS, UNAVAILABLE, Drawing, RoomError, check_entry
 from .schema import drawings
 
 logger = logging.getLogger(__name__)
 
 ROOM_DB_ENV = "MNIST_ROOM_DB"
-TIMEOUT_S = 5.0  # how long a write waits for the lock, or a connection for the server
+TIMEOUT_ENV = "MNIST_ROOM_TIMEOUT_S"
+# The longest any one wait for the room lasts (a write for the lock, a connection for the server or
+# the pool, a statement): a participant's tap answers "unavailable" by then and drawing goes on.
+TIMEOUT_S = 5.0
+# Advisory locks' first key, the room's own ("ROOM"), so other modules' advisory locks never meet these.
+FLOOD_LOCK = 0x524F4F4D
 FLOOD_PER_MINUTE = 30  # a person drawing flat out manages ~10 a minute; more is a script or a stuck key
 
 
@@ -55,47 +66,45 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def _sqlite_setup(engine: sa.Engine, timeout_s: float) -> None:
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record) -> None:
-        dbapi_conn.isolation_level = None  # sqlite3 would BEGIN on its own terms; _begin does it instead
-        cursor = dbapi_conn.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode != "wal":  # a read-only file keeps its mode; reads still work
-            logger.warning("room database not in WAL mode (%s)", mode)
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("room_write") else "BEGIN")
-
-
 def _engine(location: str, timeout_s: float) -> tuple[sa.Engine, Path | None]:
     """The engine for a SQLAlchemy URL (has '://') or a file path, and the path (None for a URL)."""
     path = None if "://" in location else Path(location).expanduser()
     try:
         url = sa.make_url(location) if path is None else sa.URL.create("sqlite", database=str(path))
         options = {"pool_timeout": timeout_s, "pool_pre_ping": url.get_backend_name() != "sqlite"}
-        if url.get_driver_name() == "psycopg2":  # a host that drops packets would otherwise hang for minutes
-            options["connect_args"] = {"connect_timeout": max(1, round(timeout_s))}
+        if url.get_driver_name() == "psycopg2":
+            options["connect_args"] = deadlines.libpq_limits(url, timeout_s)
+            deadlines.install()
         engine = sa.create_engine(url, **options)
     except (sa.exc.ArgumentError, ImportError, ValueError) as e:
         raise RoomError(BAD_LOCATION, f"{location.split('@')[-1]}: {_first_line(e)}") from None
     if engine.dialect.name == "sqlite":
-        _sqlite_setup(engine, timeout_s)
+        sqlite_file.setup(engine, timeout_s, path)
     return engine, path
 
 
-def open_store(location: str | None = None, *, timeout_s: float = TIMEOUT_S,
+def _timeout_from_env() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else TIMEOUT_S
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value <= 60:
+        raise RoomError(BAD_LOCATION, f"{TIMEOUT_ENV}={raw[:20]!r}: not a number of seconds from 0.5 to 60")
+    return value
+
+
+def open_store(location: str | None = None, *, timeout_s: float | None = None,
                flood_per_minute: int = FLOOD_PER_MINUTE) -> RoomStore:  # fmt: skip
     """The room at `location`: a SQLAlchemy URL (e.g. postgresql+psycopg2://user@host/db) or a SQLite
     file path; None means $MNIST_ROOM_DB, else ~/.local/share/mnist_mlp_demo/room.sqlite3.
+    `timeout_s`: the longest one wait for the database lasts; None means $MNIST_ROOM_TIMEOUT_S, else 5.
 
     Nothing is connected yet: the first call creates the schema, and a database that is down now
     raises RoomError("unavailable") from each call until it is back. RoomError("bad_location") here.
     """
     location = location or os.environ.get(ROOM_DB_ENV) or str(default_location())
+    timeout_s = _timeout_from_env() if timeout_s is None else timeout_s
     engine, path = _engine(location, timeout_s)
     return RoomStore(engine, path=path, flood_per_minute=flood_per_minute, timeout_s=timeout_s)
 
@@ -108,6 +117,7 @@ class RoomStore:
         self.where = engine.url.render_as_string(hide_password=True)  # for logs
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._watch = None if path is None else sqlite_file.Watch(path)  # the file the schema was ensured in
         # SQLite has one writer at a time. Threads of this process queue here; left to SQLite's busy
         # handler (sleeps of up to 100 ms, retried) the slowest of 300 adds by 30 threads took 1.2-1.9 s,
         # queued here 0.2 s (busy_timeout still serves other processes on the same file).
@@ -122,19 +132,28 @@ class RoomStore:
         try:
             yield
         except (sa.exc.SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error, OSError) as e:
+            self._ready = False  # the next call checks the schema again: the database may be a new one
             logger.warning("room database %s unavailable: %s", self.where, _first_line(e))
             raise RoomError(UNAVAILABLE, f"{self.where}: {_first_line(e)}") from None
 
     def _ensure(self) -> None:
-        """Create the schema on first use (once per process); two servers starting together may race."""
+        """Create the schema on first use, and again after a failure or in a SQLite file that replaced
+        the one it was made in; two servers starting together may race."""
         with self._ready_lock:
+            if self._watch is not None and self._watch.moved():
+                logger.warning("room database %s was deleted or replaced: the room opens again there", self.where)
+                self.engine.dispose()  # its connections hold the old file open and would write into it
+                self._watch.forget()
+                self._ready = False
             if self._ready:
                 return
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.engine.connect() as conn, conn.begin():
-                self._ready = schema.is_current(conn)
-            for attempt in range(2 * (not self._ready)):
+            with self.engine.connect() as conn, conn.begin():  # on SQLite this creates a missing file
+                if self._watch is not None:
+                    self._watch.remember()
+                ready = schema.is_current(conn)
+            for attempt in range(2 * (not ready)):
                 try:
                     with self.engine.connect().execution_options(room_write=True) as conn, conn.begin():
                         schema.ensure(conn)
@@ -157,12 +176,25 @@ class RoomStore:
         finally:
             self._write_lock.release()
 
+    def _checkout(self, write: bool) -> sa.Connection:
+        # One deadline for the pool's ping and, if the ping found the connection dead, the new connection.
+        with deadlines.until(time.monotonic() + self._timeout_s):
+            return self.engine.connect().execution_options(room_write=write)
+
     @contextmanager
     def _connect(self, *, write: bool) -> Iterator[sa.Connection]:
-        with self._guard():
-            self._ensure()
-            with self._queue(write), self.engine.connect().execution_options(room_write=write) as conn, conn.begin():
-                yield conn
+        """One transaction (BEGIN IMMEDIATE for a write on SQLite); each wait in it at most timeout_s."""
+        with self._guard(), deadlines.waits(self._timeout_s):
+            with deadlines.until(time.monotonic() + self._timeout_s):
+                self._ensure()
+            with self._queue(write), self._checkout(write) as conn:
+                with conn.begin():
+                    yield conn
+                if write and self._watch is not None:
+                    if not sqlite_file.written_to_the_path(conn, self._watch.path):
+                        # Committed to a file deleted or replaced meanwhile: the drawing is not in the room's file.
+                        raise RoomError(UNAVAILABLE, f"{self.where}: the file was deleted or replaced during a write")
+                    self._watch.written()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -175,18 +207,26 @@ class RoomStore:
         [0, 1] or uint8); `thumbnail`: a PNG of at most 112x112 (records.thumbnail_png makes one).
 
         Refused with nothing stored: bad_label, bad_input, empty, too_large, and flood when the
-        session stored `flood_per_minute` drawings in the last 60 s (counted in the database, so
-        the limit holds across several app servers).
+        participant (`session_id`: their token) stored `flood_per_minute` drawings in the last 60 s,
+        counted in the database under a lock, so the limit holds for concurrent taps on several servers.
         """
         row = check_entry(session_id=session_id, label=label, model=model, predicted=predicted,
                           probabilities=probabilities, input28=input28, thumbnail=thumbnail)  # fmt: skip
         now = _utcnow()
         with self._connect(write=True) as conn:
+            self._lock_participant(conn, session_id)
             since = sa.and_(drawings.c.session_id == session_id, drawings.c.created > now - timedelta(minutes=1))
             if conn.execute(sa.select(sa.func.count()).where(since)).scalar_one() >= self.flood_per_minute:
                 raise RoomError(FLOOD, f"session {session_id[:8]} stored {self.flood_per_minute} in the last minute")
             result = conn.execute(sa.insert(drawings).values(created=now, hidden=False, **row))
             return int(result.inserted_primary_key[0])
+
+    @staticmethod
+    def _lock_participant(conn: sa.Connection, session_id: str) -> None:
+        """Make counting and inserting one step: SQLite's BEGIN IMMEDIATE already holds the only write
+        lock; on PostgreSQL one participant's adds take turns on an advisory lock (until commit)."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(FLOOD_LOCK, sa.func.hashtext(session_id))))
 
     def hide(self, drawing_id: int, hidden: bool = True) -> bool:
         """Hide a drawing from the walls, counts, scores and export (or show it again); False if no such id."""
