@@ -176,3 +176,63 @@ def export_room(store) -> bytes:
         path = Path(folder) / "room.npz"
         store.export_npz(path)
         return path.read_bytes()
+
+
+# ------------------------------------------------------------------ the board and retraining (issue 22)
+
+
+def hide_run(job_id: str) -> bool:
+    """Take one run off the room's board; False if it is not on it."""
+    _check()
+    from .resources import room_store
+    from .room.board import Board
+
+    return Board(room_store()).hide(job_id)
+
+
+def clear_board() -> int:
+    """Take every run off the room's board (the trainings and their models stay); how many."""
+    _check()
+    from .resources import room_store
+    from .room.board import Board
+
+    return Board(room_store()).clear()
+
+
+def retrain(base: str):
+    """Queue a retraining of `base` on the room's drawings (mnist_app.retrain); the job. ValueError
+    (retrain.TOO_FEW) with fewer than two participants' drawings, TooLong when even the smallest
+    fine-tuning would not fit the server's limit."""
+    _check()
+    from .resources import room_queue, room_store
+    from mnist_core.estimate import training_seconds
+
+    from .retrain import FINE_TUNE, TOO_FEW, base_checkpoint, plan, room_drawings, spec
+    from .settings import max_train_seconds
+    from .training import TooLong
+
+    _, y, who = room_drawings(room_store())
+    if len(set(who)) < 2:
+        raise ValueError(TOO_FEW)
+    config = base_checkpoint(room_store(), base).model_config
+    rows = plan(config, len(y), max_train_seconds())
+    if rows is None:
+        raise TooLong(max_train_seconds())
+    return room_queue().submit(config, FINE_TUNE, owner=state.get(Key.TOKEN), nick=state.get(Key.NICK),
+                               estimate=training_seconds(config, FINE_TUNE, n_train=rows), extra=spec(base, rows))  # fmt: skip
+
+
+def adopt_retrained(job_id: str, name: str) -> None:
+    """Save a finished retraining's model in the room as `name` and make it the room's default.
+    ValueError for a job that is not a finished retraining or a bad name; RoomError (name_taken, ...)."""
+    _check()
+    from .models import shelf_rows
+    from .resources import room_queue, room_shelf
+
+    job = room_queue().get(job_id)
+    payload = room_queue().payload(job_id) if job is not None and job.kind == "retrain" and job.status == "finished" else None
+    if payload is None:
+        raise ValueError(f"{job_id} is not a finished retraining")
+    room_shelf().save(name, payload, owner=state.get(Key.TOKEN), nick=state.get(Key.NICK), accuracy=job.metrics["accuracy"])
+    room_shelf().set_default(name)
+    shelf_rows.clear()

@@ -79,7 +79,11 @@ def mixed_split(split: Split, job_spec: dict, x, y, who):
 
 def run_retrain(training, split: Split) -> None:
     """The worker's side of a retraining job (mnist_app.worker.train dispatches here)."""
+    import torch
+
     from mnist_core.train import evaluate, train
+
+    cpu = torch.device("cpu")
 
     job, queue = training.job, training.queue
     base = base_checkpoint(queue.store, job.spec["base"])
@@ -90,19 +94,19 @@ def run_retrain(training, split: Split) -> None:
         return
     old, model = base.model.eval(), copy.deepcopy(base.model)
     training.stage("untrained", None)
-    old_test = evaluate(old, split.x_test, split.y_test, device="cpu")
+    old_test = evaluate(old, split.x_test, split.y_test, device=cpu)
     training.stage("training", old_test)
     batches = -(-len(mixed.x_train) // FINE_TUNE.batch_size)
-    history = train(model, mixed.x_train, mixed.y_train, FINE_TUNE, device="cpu", on_progress=training.report,
+    history = train(model, mixed.x_train, mixed.y_train, FINE_TUNE, device=cpu, on_progress=training.report,
                     should_stop=training.stop.is_set, report_every=max(1, batches // 25))  # fmt: skip
     if history.stopped:
         queue.finish(job.id, training.worker, status="stopped")
         return
     training.stage("testing", old_test)
-    new_test = evaluate(model, split.x_test, split.y_test, device="cpu")
+    new_test = evaluate(model, split.x_test, split.y_test, device=cpu)
     scores = {"old_test": old_test.accuracy, "new_test": new_test.accuracy,
-              "old_held_out": evaluate(old, x_out, y_out, device="cpu").accuracy,
-              "new_held_out": evaluate(model, x_out, y_out, device="cpu").accuracy, "base": job.spec["base"]}  # fmt: skip
+              "old_held_out": evaluate(old, x_out, y_out, device=cpu).accuracy,
+              "new_held_out": evaluate(model, x_out, y_out, device=cpu).accuracy, "base": job.spec["base"]}  # fmt: skip
     metrics = {"accuracy": new_test.accuracy, "correct": new_test.correct, "total": new_test.total,
                "untrained_accuracy": old_test.accuracy, "untrained_correct": old_test.correct,
                "train_seconds": round(history.train_seconds, 2), "confusion": [list(r) for r in new_test.confusion],

@@ -14,7 +14,7 @@ import streamlit as st
 from .settings import TUTORIAL_INDEX, TUTORIAL_MODEL, TUTORIAL_TRAIN
 
 OWN_MODEL = ":trained"  # the `ACTIVE` value meaning the session's own, unsaved model (no file has ':')
-SECTIONS = ("draw", "lesson", "test", "evaluate", "inside", "train", "data", "model", "room")
+SECTIONS = ("draw", "lesson", "test", "evaluate", "inside", "train", "data", "model", "room", "board")
 
 
 class Key:
@@ -62,6 +62,15 @@ class Key:
     EVAL_GALLERY_SEEN = "evaluate_gallery_seen"  # the gallery's selection at the last run
     EVAL_OPEN = "evaluate_open"  # the test image opened from the gallery, or None
     EVAL_OTHER = "evaluate_other"  # the second model to compare with
+    BOARD_COLOUR = "board_colour"  # the setting the board's curves are coloured by (room.board.SETTINGS)
+    BOARD_WATCH = "board_watch"  # the running training the board's live view shows (a job id)
+    BOARD_REPLAY = "board_replay"  # the finished run the board replays (a job id)
+    BOARD_STEP = "board_step"  # the replay slider's position (a snapshot's index; out of range: the last)
+    BOARD_REMOVE = "board_remove"  # the presenter's: which run to take off the board (a job id)
+    BOARD_CLEAR_SURE = "board_clear_sure"  # the presenter's confirmation before clearing the board
+    LIVE_STEP = "live_step"  # the Train section's replay slider of the session's own training
+    RETRAIN_JOB = "retrain_job"  # the presenter's retraining on the room's drawings (a job id)
+    RETRAIN_NAME = "retrain_name"  # the name the retrained model is saved under
 
 
 # Widgets whose values must outlive their section: Streamlit forgets the state of a widget that a
@@ -106,6 +115,15 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.EVAL_MATRIX_SEEN: frozenset(),
     Key.EVAL_GALLERY_SEEN: frozenset(),
     Key.EVAL_OPEN: None,
+    Key.BOARD_COLOUR: "lr",
+    Key.BOARD_WATCH: None,
+    Key.BOARD_REPLAY: None,
+    Key.BOARD_STEP: -1,
+    Key.BOARD_REMOVE: None,
+    Key.BOARD_CLEAR_SURE: False,
+    Key.LIVE_STEP: -1,
+    Key.RETRAIN_JOB: None,
+    Key.RETRAIN_NAME: "",
 }
 NICK_LETTERS = "ACDEFHJKLMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
 

@@ -189,8 +189,8 @@ def _reattach() -> None:
         job = room_queue().latest(state.get(Key.TOKEN))
     except RoomError:
         return
-    if job is None or state.get(Key.TRAIN_JOB) is not None:
-        return
+    if job is None or job.kind != "train" or state.get(Key.TRAIN_JOB) is not None:
+        return  # a retraining (the presenter's) is not their own model to adopt
     if job.running:
         state.put(Key.TRAIN_JOB, job.id)
         state.put(Key.TRAIN_COLLECTED, False)

@@ -15,7 +15,7 @@ from ..frame import guarded
 
 MODULES = {
     "draw": "draw", "lesson": "lesson", "test": "browse", "evaluate": "evaluate", "inside": "inside",
-    "train": "train", "data": "data", "model": "model", "room": "room",
+    "train": "train", "data": "data", "model": "model", "room": "room", "board": "board",
 }  # fmt: skip
 
 

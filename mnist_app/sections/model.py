@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import presenter, state
+from ..components import export
 from ..frame import display_name, model_label
 from ..i18n import t
 from ..models import ModelChoice, active_model, deletable, delete_saved, list_models, model_choices
@@ -52,6 +53,7 @@ def render() -> None:
     state.put(Key.MODEL_SELECT, model.name)  # follow changes made elsewhere (a training, a save, the URL)
     labels = {name: model_label(c) for name, c in choices.items()}  # looked up now: see frame.header
     st.selectbox(t("model.select"), list(choices), key=Key.MODEL_SELECT, on_change=select, format_func=labels.get)
+    export.download(model, key="model_export")
     delete_form(choices)
     presenter_form(choices)
 

@@ -9,6 +9,7 @@ import streamlit as st
 from mnist_core.config import ConfigError
 
 from .. import presenter, state, training
+from ..components import export, live
 from ..components.charts import line_chart
 from ..i18n import t
 from ..models import NameTaken, save_trained
@@ -76,6 +77,15 @@ def show_job(job: Job) -> None:
     before_col.metric(t("train.before"), percent(job.before))
     after_col.metric(t("train.after"), percent(after), help=None if after is None else t("train.of", correct=after.correct, total=after.total))
     curves(list(job.points))
+    watch(job)
+
+
+def watch(job: Job) -> None:
+    """The first layer and the fixed digits' predictions: live while it trains, then on a slider."""
+    if job.status == "training":
+        live.latest(job.id, live.digits(), key="train_live")
+    elif job.status == "finished":
+        live.replay(job.id, live.digits(), Key.LIVE_STEP)
 
 
 def progress(job: Job) -> None:
@@ -121,6 +131,7 @@ def save_form() -> None:
         return
     st.markdown(f"#### {t('train.save_title')}")
     st.caption(t("train.save_note"))
+    export.download(trained, key="train_export")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.text_input(t("train.save_name"), key=Key.SAVE_NAME, placeholder=t("train.save_placeholder"))
     if right.button(t("train.save"), key="save_button", icon=":material/save:", width="stretch"):
