@@ -40,3 +40,23 @@ def test_forged_hidden_sizes_are_refused_in_one_line_and_nothing_is_queued(app_t
     at.button(key="train_button").click().run()
     assert not at.exception and len(at.error) == 1
     assert at.session_state[Key.TRAIN_JOB] is None
+
+
+def test_free_text_fields_are_bounded_where_streamlit_cuts_them(app_test, no_data, monkeypatch):
+    """max_chars: Streamlit cuts a longer value on the server, before our code sees it."""
+    from mnist_app.presenter import MAX_KEY_CHARS
+
+    monkeypatch.setenv("MNIST_PRESENTER_KEY", "k" * 20)
+    at = open_section(app_test("en"), "train")
+    assert at.text_input(key=Key.TRAIN_HIDDEN).proto.max_chars == 64
+    at = open_section(at, "model")
+    assert at.text_input(key=Key.PRESENTER_KEY).proto.max_chars == MAX_KEY_CHARS
+
+
+def test_the_server_refuses_oversized_messages_before_parsing_them():
+    import tomllib
+
+    from conftest import REPO
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxWidgetStateSize"] <= 8  # MB; a stroke is ~6 kB, the largest accepted picture ~5.4 MB

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import presenter, state
+from ..presenter import MAX_KEY_CHARS
 from ..components import export
 from ..frame import display_name, model_label
 from ..i18n import t
@@ -85,7 +86,7 @@ def presenter_form(choices: dict[str, ModelChoice]) -> None:
         return
     with st.expander(t("presenter.title"), expanded=presenter.allowed()):
         if not presenter.allowed():
-            st.text_input(t("presenter.key"), key=Key.PRESENTER_KEY, type="password",
+            st.text_input(t("presenter.key"), key=Key.PRESENTER_KEY, type="password", max_chars=MAX_KEY_CHARS,
                           on_change=lambda: presenter.unlock(state.get(Key.PRESENTER_KEY)))  # fmt: skip
             if state.get(Key.PRESENTER_KEY):
                 st.warning(t("presenter.wrong_key"))

@@ -25,7 +25,7 @@ def options(disabled: bool) -> None:
     c[0].number_input(t("train.epochs"), min_value=1, max_value=LIMITS["epochs"], step=1, key=Key.TRAIN_EPOCHS, disabled=disabled)
     c[1].number_input(t("train.lr"), min_value=0.0001, max_value=1.0, step=0.001, format="%.4f", key=Key.TRAIN_LR, disabled=disabled)
     c[2].number_input(t("train.batch"), min_value=1, max_value=LIMITS["batch_size"], step=16, key=Key.TRAIN_BATCH, disabled=disabled)
-    c[3].text_input(t("train.hidden"), key=Key.TRAIN_HIDDEN, disabled=disabled, help=t("train.hidden_help"))
+    c[3].text_input(t("train.hidden"), key=Key.TRAIN_HIDDEN, disabled=disabled, help=t("train.hidden_help"), max_chars=64)
     c[4].number_input(t("train.seed"), min_value=0, max_value=LIMITS["seed"], step=1, key=Key.TRAIN_SEED, disabled=disabled)
 
 
@@ -133,7 +133,7 @@ def save_form() -> None:
     st.caption(t("train.save_note"))
     export.download(trained, key="train_export")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    left.text_input(t("train.save_name"), key=Key.SAVE_NAME, placeholder=t("train.save_placeholder"))
+    left.text_input(t("train.save_name"), key=Key.SAVE_NAME, placeholder=t("train.save_placeholder"), max_chars=40)
     if right.button(t("train.save"), key="save_button", icon=":material/save:", width="stretch"):
         try:
             name = save_trained(trained, state.get(Key.SAVE_NAME), owner=state.get(Key.TOKEN), nick=state.get(Key.NICK))
