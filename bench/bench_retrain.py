@@ -1,0 +1,177 @@
+"""Benchmark: retraining on a room's drawings, and what the live view costs a training and a room.
+
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_retrain retrain [--participants 24 --each 15 --base tutorial best_mlp]
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_retrain live [--drawers 20 --repeats 3]
+
+`retrain`: a room's drawings stand-in: the last participants x each test digits of the seed split,
+redrawn with one round pen by simulated participants (bench/generators/pen_drawn.py: each participant
+keeps one pen width and one random hand, seeded by the participant) and prepared as the canvas's
+are; they are stored in a SQLite room under their participant's token, a retraining job is queued
+(mnist_app.retrain: a third of the participants held out) and run by a training worker in this
+process. The MNIST test images scored are the seed split's test part without those digits. Printed:
+old and new accuracy on the held-out drawings and on the test images, the drawings and participants
+on each side, and the seconds the fine-tuning took (training loop; and claim to finish).
+
+`live`: one `streamlit run app.py` with its training worker; the tutorial's training (3 epochs) is
+queued alternately with the live view's snapshots on and off (spec {"live": false}), while a Chromium
+page shows the presenter's Board (its live view polling) and `--drawers` websocket sessions draw
+(bench/generators/socket_room.py). Printed: the training loop's seconds with and without snapshots
+(the slowdown), and the drawers' stroke-to-answer latency during each kind (median, p95).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.generators import pen_drawn
+
+
+def room_stand_in(split, participants: int, each: int):
+    """(x (N, 784) float32, y, tokens): pen-drawn test digits, each participant with its own pen."""
+    from mnist_core.preprocess import prepare
+
+    n = participants * each
+    digits, labels = split.x_test[-n:], split.y_test[-n:]
+    xs, who = [], []
+    for p in range(participants):
+        rng = np.random.default_rng(p)
+        width = float(rng.uniform(*pen_drawn.PEN_PX))
+        part = slice(p * each, (p + 1) * each)
+        xs += [prepare(c).flat for c in pen_drawn.drawings(digits[part], seed=p, pen_px=(width, width + 2))]
+        who += [f"{p:032x}"] * each
+    return np.stack(xs).astype(np.float32), labels.astype(np.int64), who
+
+
+def fill_room(location: str, x, y, who) -> None:
+    from mnist_app.room import open_store
+    from mnist_app.room.records import thumbnail_png
+
+    store = open_store(location, flood_per_minute=10**6)
+    for xi, yi, p in zip(x, y, who):
+        ink = (xi.reshape(28, 28) * 255).astype(np.uint8)
+        store.add(session_id=p, label=int(yi), model="bench", predicted=0, probabilities=[0.1] * 10, input28=xi, thumbnail=thumbnail_png(ink))
+    store.close()
+
+
+def retrain(base: str, location: str, split) -> None:
+    from mnist_app import worker
+    from mnist_app.retrain import FINE_TUNE, base_checkpoint, plan, spec
+    from mnist_app.room import open_store
+    from mnist_app.room.queue import JobQueue
+    from mnist_app.settings import max_train_seconds
+
+    store = open_store(location)
+    queue, stop = JobQueue(store), threading.Event()
+    config = base_checkpoint(store, base).model_config
+    n = len(store.all_inputs()[1])
+    rows = plan(config, n, max_train_seconds())
+    job = queue.submit(config, FINE_TUNE, owner="p" * 32, nick="BENCH", estimate=1.0, extra=spec(base, rows) | {"salt": "bench"})
+    thread = threading.Thread(target=worker.serve, args=(store, stop), kwargs={"load": lambda: split}, daemon=True)
+    began = time.perf_counter()
+    thread.start()
+    while (done := queue.get(job.id)).running:
+        time.sleep(0.2)
+    wall = time.perf_counter() - began
+    stop.set()
+    thread.join(60)
+    store.close()
+    assert done.status == "finished", done.error
+    s, d = done.metrics["retrain"], done.metrics["drawings"]
+    print(f"[{base}] held-out drawings ({d['held_out']} of {d['participants_held_out']} participants): "
+          f"{100 * s['old_held_out']:.2f}% -> {100 * s['new_held_out']:.2f}%; MNIST test ({len(split.y_test)}): "
+          f"{100 * s['old_test']:.2f}% -> {100 * s['new_test']:.2f}%")  # fmt: skip
+    print(f"[{base}] trained on {d['count']} drawings of {d['participants_trained']} participants x{d['repeat']} + {rows} MNIST digits; "
+          f"training loop {done.metrics['train_seconds']:.1f} s, queued to finished {wall:.1f} s (limit {max_train_seconds():.0f} s)")  # fmt: skip
+
+
+def cmd_retrain(args) -> None:
+    import torch
+
+    from mnist_core import data
+    from mnist_core.data import Split
+
+    torch.set_num_threads(2)
+    full = data.seed_split(data.load_mnist())
+    n = args.participants * args.each
+    x, y, who = room_stand_in(full, args.participants, args.each)
+    split = Split(full.x_train, full.y_train, full.x_test[:-n], full.y_test[:-n])  # the drawn digits' originals are not scored
+    for base in args.base:
+        with tempfile.TemporaryDirectory() as folder:
+            location = str(Path(folder) / "room.sqlite3")
+            fill_room(location, x, y, who)
+            retrain(base, location, split)
+
+
+def latency(runs: list[float]) -> str:
+    if len(runs) < 2:
+        return "no strokes"
+    ordered = sorted(runs)
+    return f"median {statistics.median(ordered):.3f} s, p95 {ordered[int(0.95 * (len(ordered) - 1))]:.3f} s ({len(ordered)} strokes)"
+
+
+def one_training(queue, live: bool) -> float:
+    from mnist_app.settings import TUTORIAL_MODEL, TUTORIAL_TRAIN
+
+    job = queue.submit(TUTORIAL_MODEL, TUTORIAL_TRAIN, owner="b" * 32, nick="BENCH", estimate=10.0, extra={"live": live})
+    while (done := queue.get(job.id)).running:
+        time.sleep(0.2)
+    assert done.status == "finished", done.error
+    return float(done.metrics["train_seconds"])
+
+
+def cmd_live(args) -> None:
+    from bench.browser import chromium, settle, streamlit_server
+    from bench.generators.socket_room import Room, record
+    from mnist_app.room import open_store
+    from mnist_app.room.queue import JobQueue
+
+    folder = Path(tempfile.mkdtemp(prefix="bench_retrain-"))
+    seconds: dict[bool, list[float]] = {True: [], False: []}
+    strokes: dict[bool, list[float]] = {True: [], False: []}
+    with streamlit_server(folder / "server.log", MNIST_PRESENTER_KEY="bench-key") as url:
+        recording = record(url)
+        store = open_store(str(folder / "room.sqlite3"))
+        queue = JobQueue(store)
+        with chromium() as browser, Room(url, recording, sessions=args.drawers) as drawing:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{url}/?lang=en&section=board&key=bench-key")
+            settle(page)
+            one_training(queue, True)  # warm-up: the worker loads the data
+            for i in range(2 * args.repeats):
+                live = i % 2 == 0
+                first = drawing.strokes()
+                seconds[live].append(one_training(queue, live))
+                strokes[live] += drawing.runs[first:]
+        store.close()
+    for live in (False, True):
+        runs = ", ".join(f"{s:.2f}" for s in seconds[live])
+        print(f"live view {'on ' if live else 'off'}: training loop median {statistics.median(seconds[live]):.2f} s ({runs}); "
+              f"drawing latency {latency(strokes[live])}")  # fmt: skip
+    print(f"slowdown with snapshots: {statistics.median(seconds[True]) / statistics.median(seconds[False]) - 1:+.1%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="part", required=True)
+    r = sub.add_parser("retrain")
+    r.add_argument("--participants", type=int, default=24)
+    r.add_argument("--each", type=int, default=15, help="drawings per participant")
+    r.add_argument("--base", nargs="+", default=["tutorial", "best_mlp"])
+    r.set_defaults(func=cmd_retrain)
+    v = sub.add_parser("live")
+    v.add_argument("--drawers", type=int, default=20)
+    v.add_argument("--repeats", type=int, default=3)
+    v.set_defaults(func=cmd_live)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
