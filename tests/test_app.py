@@ -271,7 +271,8 @@ def test_training_shows_accuracy_before_and_after_and_becomes_the_active_model(a
     assert before < 30 < 90 < after  # untrained ~10% on ten classes; the synthetic digits are easy
     assert at.session_state[Key.ACTIVE] == OWN_MODEL
     assert T(lang, "model.own") in at.caption[0].value
-    assert len(at.get("vega_lite_chart")) == 2  # loss and accuracy curves
+    assert len(at.get("vega_lite_chart")) == 3  # loss and accuracy curves, the replay's confusion matrix
+    assert [s.key for s in at.slider] == [Key.LIVE_STEP] and at.slider[0].value == at.slider[0].max  # the replay, at its end
     job = training_job(at)
     assert job.status == "finished" and job.points
     assert T(lang, "train.status.finished", seconds=f"{job.metrics['train_seconds']:.1f}") == at.get("progress")[0].proto.text
