@@ -6,13 +6,16 @@ MNIST_APP_TRAIN_THREADS (torch threads for a training; default torch's own),
 MNIST_APP_MAX_TRAIN_S (the longest training, estimated, the server accepts; default 300 s),
 MNIST_PRESENTER_KEY (unlocks the presenter's actions; unset: nobody has them),
 MNIST_WORKERS (training worker processes `streamlit run app.py` starts beside itself; default 1, 0:
-none, they run elsewhere with `python -m mnist_app.worker`), MNIST_ROOM_DB (the room's database, read
-by room.store: a SQLite path or a SQLAlchemy URL).
+none, they run elsewhere with `python -m mnist_app.worker`), MNIST_ROOM_DB (the room's database: a
+SQLite path or a SQLAlchemy URL), MNIST_ROOM_TIMEOUT_S (the longest wait for it). OMP_WAIT_POLICY is
+a process setting, set in app.py before torch loads (it says why). No streamlit here: the room's
+store and the worker read these too.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from mnist_core.presets import PRESETS
 
@@ -54,3 +57,29 @@ def local_workers() -> int:
     """How many training workers this server starts ($MNIST_WORKERS, default 1; bad values mean 1)."""
     text = os.environ.get("MNIST_WORKERS", "1").strip()
     return min(int(text), 8) if text.isdigit() else 1
+
+
+ROOM_TIMEOUT_S = 5.0  # the longest one wait for the room's database lasts: then the page says it is unavailable
+
+
+def room_location() -> str:
+    """The room's database: $MNIST_ROOM_DB (a SQLAlchemy URL or a SQLite file path), else a SQLite file
+    in the user's data folder (never the repository)."""
+    return os.environ.get("MNIST_ROOM_DB") or str(Path.home() / ".local" / "share" / "mnist_mlp_demo" / "room.sqlite3")
+
+
+def room_timeout_s() -> float:
+    """$MNIST_ROOM_TIMEOUT_S, else ROOM_TIMEOUT_S; ValueError (one line) for anything but 0.5 to 60 seconds."""
+    raw = os.environ.get("MNIST_ROOM_TIMEOUT_S", "").strip()
+    try:
+        value = float(raw) if raw else ROOM_TIMEOUT_S
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value <= 60:
+        raise ValueError(f"MNIST_ROOM_TIMEOUT_S={raw[:20]!r}: not a number of seconds from 0.5 to 60")
+    return value
+
+
+def public_url() -> str:
+    """The address participants open when the server is behind a proxy or a tunnel ($MNIST_PUBLIC_URL)."""
+    return os.environ.get("MNIST_PUBLIC_URL", "").strip()

@@ -22,14 +22,6 @@ TINY_ROWS = 14_140  # the seed split's test part gets 2020 rows: index 2018, the
 APP_TIMEOUT = 120  # seconds per AppTest run; the first run imports torch, slow on a busy machine
 
 
-def pytest_collection_modifyitems(items) -> None:
-    """A test parametrized with "postgresql" (the room store's `location`) needs a PostgreSQL server: `postgres`."""
-    for item in items:
-        values = getattr(item, "callspec", None) and item.callspec.params.values()
-        if values and any(isinstance(v, str) and v == "postgresql" for v in values):
-            item.add_marker(pytest.mark.postgres)
-
-
 PG_ENV = "MNIST_TEST_PG_URL"  # a PostgreSQL server the room's tests may make databases on (.ci/postgres.sh)
 
 

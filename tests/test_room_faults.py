@@ -19,7 +19,7 @@ from conftest import need
 from helpers_room import Cluster, entry, marks_of, pg_bin
 from mnist_app.room import RoomError, open_store
 from mnist_app.room.schema import drawings
-from mnist_app.room.store import TIMEOUT_S
+from mnist_app.settings import ROOM_TIMEOUT_S as TIMEOUT_S
 
 SLACK_S = 1.5  # beyond the deadline: a thread's wake-up and the pool's clean-up on 2 busy cores
 

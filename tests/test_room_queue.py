@@ -31,7 +31,7 @@ ALICE, BOB = "a" * 32, "b" * 32  # participants' tokens
 
 @pytest.fixture
 def store(location):
-    room = open_store(location, timeout_s=2.0)
+    room = open_store(location, timeout_s=5.0)
     yield room
     room.close()
 

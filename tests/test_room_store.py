@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -20,36 +19,16 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from conftest import REPO, need, write_tiny_checkpoint
+from conftest import REPO, write_tiny_checkpoint
 from helpers_room import THUMB, entry, marks_of, write_many
 from mnist_app.room import RoomError, new_session_id, open_store, thumbnail_png
 from mnist_app.room.schema import drawings, meta
 from mnist_core.drawings import load_drawings
 
-PG_ENV = "MNIST_TEST_PG_URL"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def location(request, tmp_path):
-    """A fresh, empty room: a SQLite file path, or a new database on the test PostgreSQL server."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "room" / "room.sqlite3")
-        return
-    need(bool(os.environ.get(PG_ENV)), f"{PG_ENV} is not set: no PostgreSQL server for the room store's tests")
-    server = sa.make_url(os.environ[PG_ENV])
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"room_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.dispose()
-
 
 @pytest.fixture
 def store(location):
-    room = open_store(location, timeout_s=1.0)
+    room = open_store(location, timeout_s=5.0)
     yield room
     room.close()
 

@@ -30,26 +30,18 @@ import sqlalchemy as sa
 from sklearn.metrics import confusion_matrix
 
 from mnist_core.drawings import save_drawings
-from mnist_core.train import Evaluation
+from mnist_core.evaluation import Evaluation
 
+from ..settings import room_location, room_timeout_s
 from . import deadlines, schema, sqlite_file
 from .records import BAD_LOCATION, FLOOD, N_PIXELS, UNAVAILABLE, Drawing, RoomError, check_entry
 from .schema import drawings
 
 logger = logging.getLogger(__name__)
 
-ROOM_DB_ENV = "MNIST_ROOM_DB"
-TIMEOUT_ENV = "MNIST_ROOM_TIMEOUT_S"
-# The longest any one wait for the room lasts (a write for the lock, a connection for the server or
-# the pool, a statement): a participant's tap answers "unavailable" by then and drawing goes on.
-TIMEOUT_S = 5.0
 # Advisory locks' first key, the room's own ("ROOM"), so other modules' advisory locks never meet these.
 FLOOD_LOCK = 0x524F4F4D
 FLOOD_PER_MINUTE = 30  # a person drawing flat out manages ~10 a minute; more is a script or a stuck key
-
-
-def default_location() -> Path:
-    return Path.home() / ".local" / "share" / "mnist_mlp_demo" / "room.sqlite3"
 
 
 class Score(NamedTuple):
@@ -83,17 +75,6 @@ def _engine(location: str, timeout_s: float) -> tuple[sa.Engine, Path | None]:
     return engine, path
 
 
-def _timeout_from_env() -> float:
-    raw = os.environ.get(TIMEOUT_ENV, "").strip()
-    try:
-        value = float(raw) if raw else TIMEOUT_S
-    except ValueError:
-        value = -1.0
-    if not 0.5 <= value <= 60:
-        raise RoomError(BAD_LOCATION, f"{TIMEOUT_ENV}={raw[:20]!r}: not a number of seconds from 0.5 to 60")
-    return value
-
-
 def open_store(location: str | None = None, *, timeout_s: float | None = None,
                flood_per_minute: int = FLOOD_PER_MINUTE) -> RoomStore:  # fmt: skip
     """The room at `location`: a SQLAlchemy URL (e.g. postgresql+psycopg2://user@host/db) or a SQLite
@@ -103,8 +84,11 @@ def open_store(location: str | None = None, *, timeout_s: float | None = None,
     Nothing is connected yet: the first call creates the schema, and a database that is down now
     raises RoomError("unavailable") from each call until it is back. RoomError("bad_location") here.
     """
-    location = location or os.environ.get(ROOM_DB_ENV) or str(default_location())
-    timeout_s = _timeout_from_env() if timeout_s is None else timeout_s
+    location = location or room_location()
+    try:
+        timeout_s = room_timeout_s() if timeout_s is None else timeout_s
+    except ValueError as e:
+        raise RoomError(BAD_LOCATION, str(e)) from None
     engine, path = _engine(location, timeout_s)
     return RoomStore(engine, path=path, flood_per_minute=flood_per_minute, timeout_s=timeout_s)
 
