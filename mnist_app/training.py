@@ -159,10 +159,11 @@ def status_text(job: Job) -> str:
     if job.status == "queued":
         jobs = line()
         running = next((j for j in jobs if j.status != "queued"), None)
-        who = nickname(running.nick) if running else "…"
         place = next((i for i, j in enumerate(jobs) if j.id == job.id), 0)
+        if running is None:  # first in line: a worker takes it within a second
+            return t("train.status.starting")
         wait = sum(j.seconds_left() for j in jobs[:place])
-        return t("train.status.queued", place=max(1, place), who=who, wait=duration(wait))
+        return t("train.status.queued", place=max(1, place), who=nickname(running.nick), wait=duration(wait))
     if job.status == "training" and job.points:
         return t("train.status.epoch", epoch=job.epoch, epochs=job.train_config.epochs, percent=f"{100 * job.fraction:.0f}",
                  left=duration(job.seconds_left()))  # fmt: skip

@@ -37,6 +37,9 @@ logger = logging.getLogger("mnist_app.worker")
 BEAT_S = 1.0  # a heartbeat (and a look for Stop) this often: the queue calls a worker lost after STALE_S
 PROGRESS_S = 0.25  # progress written at most this often: the pages redraw once a second
 POLL_S = 0.5  # an idle worker looks for a waiting job this often
+# A worker an app server started shares its cores: at a lower priority it trains on what the pages
+# leave, so a training does not slow the room's drawing (bench/bench_worker.py measures both).
+LOCAL_NICE = 10
 
 
 class Training:
@@ -228,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     stop, halt = threading.Event(), threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # asked to end: the training in hand is stopped, then the worker ends
         signal.signal(sig, lambda *_: (halt.set(), stop.set()))
-    if args.parent:
+    if args.parent:  # beside an app server, on its cores: the pages' script runs come first
+        os.nice(LOCAL_NICE)
         threading.Thread(target=_watch_parent, args=(args.parent, stop), daemon=True).start()
     serve(store, stop, halt=halt)
     return 0
