@@ -33,7 +33,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from mnist_app import frame, sections, state, style, training, warmup  # noqa: E402
+from mnist_app import follow, frame, sections, state, style, training, warmup  # noqa: E402
 from mnist_app.components import identity  # noqa: E402
 from mnist_app.i18n import t  # noqa: E402
 from mnist_app.state import Key  # noqa: E402
@@ -49,11 +49,14 @@ if not _log.handlers:  # Streamlit configures its own loggers only: without this
 def main() -> None:
     state.init()
     frame.read_url()
+    follow.start_of_run()  # a follower takes the presenter's position before any widget is drawn
     st.set_page_config(page_title=t("app.page_title"), page_icon="✏️", layout="wide")
     style.apply(presenter=state.get(Key.PRESENTER))
     identity.sync()
     training.collect()
     line = frame.guarded("header", frame.header)
+    with st.container(key="room_sync"):  # the presenter's controls; a participant's following and question
+        follow.room_sync()
     with st.container(key="banner"):  # always there: the canvas below keeps its place in the page
         training.banner()
     section = state.get(Key.SECTION)
@@ -63,6 +66,7 @@ def main() -> None:
     if section != "draw":
         with st.container(key=f"section_{section}"):
             sections.render(section)
+    follow.publish()
     frame.write_url()
 
 

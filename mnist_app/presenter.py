@@ -236,3 +236,59 @@ def adopt_retrained(job_id: str, name: str) -> None:
     room_shelf().save(name, payload, owner=state.get(Key.TOKEN), nick=state.get(Key.NICK), accuracy=job.metrics["accuracy"])
     room_shelf().set_default(name)
     shelf_rows.clear()
+
+
+# ------------------------------------------------------------------ leading the room (issue 21)
+
+
+def publish_position(position):
+    """Tell the room where the presenter is (mnist_app.follow): followers' pages move there."""
+    _check()
+    from .resources import room_store
+    from .room.presence import Presenter
+
+    return Presenter(room_store()).publish(position)
+
+
+def open_question(kind: str, spec: dict, *, picture: bytes | None = None, truth: dict | None = None):
+    """Put a question to the room (room.questions); it is on every page until ended."""
+    _check()
+    from .resources import room_store
+    from .room.presence import Presenter
+    from .room.questions import Questions
+
+    question = Questions(room_store()).open(kind, spec, picture=picture, truth=truth)
+    Presenter(room_store()).publish(question=question.id, question_status=question.status)
+    return question
+
+
+def set_question(question_id: str, status: str, truth: dict | None = None) -> bool:
+    """Close, reveal (with the truth when it is known only now) or end the question."""
+    _check()
+    from .resources import room_store
+    from .room.presence import Presenter
+    from .room.questions import ENDED, Questions
+
+    done = Questions(room_store()).set_status(question_id, status, truth)
+    if done:
+        on_screen = status != ENDED
+        Presenter(room_store()).publish(question=question_id if on_screen else None, question_status=status if on_screen else None)
+    return done
+
+
+def submit_settings(settings: list[dict]) -> list[str]:
+    """The trainings of a "which setting trains best?" question, in the room's queue as the presenter's."""
+    _check()
+    from mnist_core.config import ModelConfig, TrainConfig
+    from mnist_core.estimate import training_seconds
+
+    from .resources import room_queue
+
+    ids = []
+    for s in settings:
+        model_config = ModelConfig(hidden=tuple(s["hidden"]))
+        train_config = TrainConfig(epochs=s["epochs"], lr=s["lr"], batch_size=s["batch_size"], seed=0)
+        job = room_queue().submit(model_config, train_config, owner=state.get(Key.TOKEN), nick=state.get(Key.NICK),
+                                  estimate=training_seconds(model_config, train_config), extra={"live": False})  # fmt: skip
+        ids.append(job.id)
+    return ids

@@ -71,6 +71,20 @@ class Key:
     LIVE_STEP = "live_step"  # the Train section's replay slider of the session's own training
     RETRAIN_JOB = "retrain_job"  # the presenter's retraining on the room's drawings (a job id)
     RETRAIN_NAME = "retrain_name"  # the name the retrained model is saved under
+    INSIDE_INDEX = "inside_index"  # the test image Inside shows (when not the drawing)
+    FOLLOWING = "following"  # this participant's page moves with the presenter's (mnist_app.follow)
+    FOLLOW_APPLIED = "follow_applied"  # the position the page last took from the presenter (room.presence.Position)
+    FOLLOW_PENDING = "follow_pending"  # a position to take at the start of the next run
+    FOLLOW_SEQ = "follow_seq"  # the presenter's row's seq last read (0: no presenter yet)
+    FOLLOW_READ_AT = "follow_read_at"  # time.monotonic() of that read: a stroke's run does not read again
+    PUBLISHED = "published"  # the presenter's: the position last published to the room
+    QUESTION_VIEW = "question_view"  # the question on screen as this page shows it (follow.question_view)
+    QUESTION_ANSWER = "question_answer"  # the participant's answer pills
+    JOIN_SHOWN = "join_shown"  # the presenter's: the join card is on screen
+    JOIN_FULL = "join_full"  # the presenter's: and covers the screen
+    ASK_KIND = "ask_kind"  # the presenter's: the kind of question to ask (room.questions.KINDS)
+    ASK_SOURCE = "ask_source"  # the presenter's: the picture of a "predict" question (asking.SOURCES)
+    ASK_SETTINGS = "ask_settings"  # the presenter's: the settings of a "which trains best" question
 
 
 # Widgets whose values must outlive their section: Streamlit forgets the state of a widget that a
@@ -90,6 +104,7 @@ WIDGET_DEFAULTS = {
     Key.LESSON_STEP: 0,
     Key.EVAL_TRUE: "*",
     Key.EVAL_READ: "*",
+    Key.INSIDE_INDEX: TUTORIAL_INDEX,
 }
 DEFAULTS = WIDGET_DEFAULTS | {
     Key.ACTIVE: None,
@@ -124,6 +139,18 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.LIVE_STEP: -1,
     Key.RETRAIN_JOB: None,
     Key.RETRAIN_NAME: "",
+    Key.FOLLOWING: True,
+    Key.FOLLOW_APPLIED: None,
+    Key.FOLLOW_PENDING: None,
+    Key.FOLLOW_SEQ: 0,
+    Key.FOLLOW_READ_AT: -1e9,
+    Key.PUBLISHED: None,
+    Key.QUESTION_VIEW: None,
+    Key.JOIN_SHOWN: False,
+    Key.JOIN_FULL: False,
+    Key.ASK_KIND: "predict",
+    Key.ASK_SOURCE: "test",
+    Key.ASK_SETTINGS: ["lr0.001", "lr0.1"],
 }
 NICK_LETTERS = "ACDEFHJKLMNPRTUVWXY34679"  # no look-alikes (0/O, 1/I, 5/S, 8/B, 2/Z)
 

@@ -37,6 +37,9 @@ async def lifespan(app):
     done = "warm" if not warming.is_alive() else f"still warming after {WAIT_S} s; open anyway"
     logger.info("%s (%.1f s): data, default model, test predictions, every section's module; %d training worker(s)",
                 done, time.perf_counter() - began, len(workers))  # fmt: skip
+    from .join import join_url
+
+    logger.info("participants join at %s (the presenter's join card shows it as a QR code)", join_url("ko"))
     try:
         yield
     finally:

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Connection
 
 from .records import NEWER_SCHEMA, RoomError
 
-SCHEMA_VERSION = 3  # 2: saved models, settings, the training queue and its workers; 3: the board, snapshots
+SCHEMA_VERSION = 4  # 2: saved models, settings, the training queue and its workers; 3: the board, snapshots;
+# 4: the presenter's position, questions and answers
 
 metadata = sa.MetaData()
 
@@ -109,6 +110,41 @@ snapshots = sa.Table(
     sa.Column("predictions", sa.JSON, nullable=False),  # the fixed test digits' predicted digits
     sa.Column("confusion", sa.JSON, nullable=False),  # 10x10 on a fixed slice of the test images
     sa.Index("room_snapshots_job", "job_id", "step"),
+)  # fmt: skip
+
+
+presence = sa.Table(
+    "room_presence", metadata,  # where the presenter is: one row ("presenter"), read by every follower's poll
+    sa.Column("key", sa.String(16), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),  # +1 on every change: a poll compares this number only
+    sa.Column("updated", sa.DateTime, nullable=False),
+    sa.Column("section", sa.String(16), nullable=False),
+    sa.Column("lesson_step", sa.SmallInteger, nullable=False),
+    sa.Column("test_index", sa.Integer, nullable=False),
+    sa.Column("inside_index", sa.Integer, nullable=False),
+    sa.Column("question", sa.String(32)),  # the question on screen (room_questions.id), or None
+    sa.Column("question_status", sa.String(16)),  # its status, so a poll sees open/closed/revealed without a join
+)  # fmt: skip
+
+questions = sa.Table(
+    "room_questions", metadata,  # the presenter's questions to the room; answers hidden until revealed
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(32), nullable=False, unique=True),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # predict, untrained, setting (room.questions.KINDS)
+    sa.Column("status", sa.String(16), nullable=False),  # open, closed, revealed, ended
+    sa.Column("spec", sa.JSON, nullable=False),  # what the page shows: choices, the picture's source, job ids
+    sa.Column("picture", sa.LargeBinary),  # 784 bytes, uint8, for "what will the network answer?"
+    sa.Column("truth", sa.JSON),  # {"choice", ...}: never sent to a participant's page before the reveal
+    sqlite_autoincrement=True,
+)  # fmt: skip
+
+answers = sa.Table(
+    "room_answers", metadata,  # one answer per participant token and question; changeable until the reveal
+    sa.Column("question_id", sa.String(32), primary_key=True),
+    sa.Column("token", sa.String(32), primary_key=True),
+    sa.Column("choice", sa.SmallInteger, nullable=False),
+    sa.Column("updated", sa.DateTime, nullable=False),
 )  # fmt: skip
 
 

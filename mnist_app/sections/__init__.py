@@ -32,7 +32,10 @@ ALONE = frozenset({"lesson", "evaluate", "inside"})
 
 @st.fragment
 def _alone(section: str) -> None:
+    from ..follow import publish
+
     guarded(section, lambda: module(section).render())
+    publish()  # a click here reruns this fragment alone: the presenter's lesson step is published from here
 
 
 def render(section: str) -> None:

@@ -22,7 +22,7 @@ from ..frame import display_name
 from ..i18n import t
 from ..models import ModelChoice, active_model, model_choices
 from ..resources import predict, require_data
-from ..settings import TUTORIAL_INDEX, TUTORIAL_MODEL
+from ..settings import TUTORIAL_MODEL
 from ..state import Key
 
 PAGE = 50  # templates on a page
@@ -48,7 +48,8 @@ def the_digit(data) -> tuple[np.ndarray, str]:
     use_drawing = pending is not None and st.toggle(t("inside.use_drawing"), value=True, key="inside_drawing")
     if use_drawing:
         return pending["x28"].reshape(-1), t("inside.your_drawing")
-    index = st.number_input(t("inside.test_index"), min_value=0, max_value=len(data.split.y_test) - 1, value=TUTORIAL_INDEX, step=1, key="inside_index")
+    state.put(Key.INSIDE_INDEX, min(state.get(Key.INSIDE_INDEX), len(data.split.y_test) - 1))  # a presenter's index on a smaller set
+    index = st.number_input(t("inside.test_index"), min_value=0, max_value=len(data.split.y_test) - 1, step=1, key=Key.INSIDE_INDEX)
     return data.split.x_test[index], t("test.caption", index=index)
 
 
@@ -118,7 +119,10 @@ def templates(model: ModelChoice) -> None:
 
 @st.fragment
 def digit_views(model: ModelChoice, data) -> None:
+    from ..follow import publish
+
     x, what = the_digit(data)
+    publish()  # another digit reruns this fragment alone: the presenter's Inside digit is published from here
     trace = inside.forward_trace(model.model, x)
     left, right = st.columns(2, gap="large")
     with left:
