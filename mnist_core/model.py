@@ -7,7 +7,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .config import N_CLASSES, N_INPUTS, ConfigError, ModelConfig  # noqa: F401  (re-exported)
+from .config import N_CLASSES, N_INPUTS, ModelConfig
 
 
 def build_mlp(config: ModelConfig = ModelConfig()) -> nn.Sequential:

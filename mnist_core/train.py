@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .augment import AugmentConfig, distort
-from .config import N_CLASSES, PRECISIONS, SCHEDULES, ModelConfig, TrainConfig  # noqa: F401  (ModelConfig: see model.py)
+from .config import N_CLASSES, ModelConfig, TrainConfig
 from .evaluation import Evaluation
 from .fastmlp import FastAdamMLPStep, plain_linears
 from .model import build_mlp
