@@ -1,7 +1,7 @@
 """Benchmark: retraining on a room's drawings, and what the live view costs a training and a room.
 
     MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_retrain retrain [--participants 24 --each 15 --base tutorial best_mlp]
-    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_retrain live [--drawers 20 --repeats 3]
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_retrain live [--drawers 4 --repeats 3]
 
 `retrain`: a room's drawings stand-in: the last participants x each test digits of the seed split,
 redrawn with one round pen by simulated participants (bench/generators/pen_drawn.py: each participant
@@ -14,8 +14,9 @@ on each side, and the seconds the fine-tuning took (training loop; and claim to 
 
 `live`: one `streamlit run app.py` with its training worker; the tutorial's training (3 epochs) is
 queued alternately with the live view's snapshots on and off (spec {"live": false}), while a Chromium
-page shows the presenter's Board (its live view polling) and `--drawers` websocket sessions draw
-(bench/generators/socket_room.py). Printed: the training loop's seconds with and without snapshots
+page shows the presenter's Board (its live view polling) and `--drawers` Chromium pages draw a "1" and
+clear it, round after round, timed in the page from the last stroke's release to the answer
+(bench/bench_room.py's measure). Printed: the training loop's seconds with and without snapshots
 (the slowdown), and the drawers' stroke-to-answer latency during each kind (median, p95).
 """
 
@@ -116,39 +117,56 @@ def latency(runs: list[float]) -> str:
     return f"median {statistics.median(ordered):.3f} s, p95 {ordered[int(0.95 * (len(ordered) - 1))]:.3f} s ({len(ordered)} strokes)"
 
 
-def one_training(queue, live: bool) -> float:
+def one_training(queue, live: bool, pages: list) -> tuple[float, list[float]]:
+    """The tutorial's training queued with the live view on or off; the drawers draw a "1" and clear
+    it, round after round, while it runs. (training loop seconds, the drawings' answer seconds)."""
+    from bench.bench_room import answer, start_drawing
     from mnist_app.settings import TUTORIAL_MODEL, TUTORIAL_TRAIN
 
     job = queue.submit(TUTORIAL_MODEL, TUTORIAL_TRAIN, owner="b" * 32, nick="BENCH", estimate=10.0, extra={"live": live})
+    answers: list[float] = []
     while (done := queue.get(job.id)).running:
-        time.sleep(0.2)
+        if done.status != "training" or not pages:
+            time.sleep(0.2)
+            continue
+        for page in pages:
+            start_drawing(page, 0)
+        answers += [answer(page)["seconds"] for page in pages]
+        for page in pages:
+            page.get_by_role("button", name="Clear").click()
     assert done.status == "finished", done.error
-    return float(done.metrics["train_seconds"])
+    return float(done.metrics["train_seconds"]), answers
 
 
 def cmd_live(args) -> None:
-    from bench.browser import chromium, settle, streamlit_server
-    from bench.generators.socket_room import Room, record
+    from bench.browser import chromium, open_section, settle, streamlit_server
     from mnist_app.room import open_store
     from mnist_app.room.queue import JobQueue
 
     folder = Path(tempfile.mkdtemp(prefix="bench_retrain-"))
     seconds: dict[bool, list[float]] = {True: [], False: []}
     strokes: dict[bool, list[float]] = {True: [], False: []}
-    with streamlit_server(folder / "server.log", MNIST_PRESENTER_KEY="bench-key") as url:
-        recording = record(url)
+    with streamlit_server(folder / "server.log", MNIST_PRESENTER_KEY="bench-key") as url, chromium() as browser:
         store = open_store(str(folder / "room.sqlite3"))
         queue = JobQueue(store)
-        with chromium() as browser, Room(url, recording, sessions=args.drawers) as drawing:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(f"{url}/?lang=en&section=board&key=bench-key")
+        board = browser.new_page(viewport={"width": 1280, "height": 720})
+        board.goto(f"{url}/?lang=en&section=board&key=bench-key")  # the presenter's live view, polling
+        pages = [browser.new_context(viewport={"width": 1280, "height": 720}).new_page() for _ in range(args.drawers)]
+        for page in [board, *pages]:
+            page.set_default_timeout(120_000)
+        settle(board)
+        for page in pages:  # a page follows the presenter to the Board; its own click on Draw stops that
+            page.goto(f"{url}/?lang=en")
+            page.get_by_text("You have no run on the board yet").wait_for()
+            open_section(page, "Draw")
+            page.locator("canvas.upper-canvas").first.wait_for()
             settle(page)
-            one_training(queue, True)  # warm-up: the worker loads the data
-            for i in range(2 * args.repeats):
-                live = i % 2 == 0
-                first = drawing.strokes()
-                seconds[live].append(one_training(queue, live))
-                strokes[live] += drawing.runs[first:]
+        one_training(queue, True, [])  # warm-up: the worker loads the data
+        for i in range(2 * args.repeats):
+            live = i % 2 == 0
+            took, answers = one_training(queue, live, pages)
+            seconds[live].append(took)
+            strokes[live] += answers
         store.close()
     for live in (False, True):
         runs = ", ".join(f"{s:.2f}" for s in seconds[live])
@@ -166,7 +184,7 @@ def main() -> None:
     r.add_argument("--base", nargs="+", default=["tutorial", "best_mlp"])
     r.set_defaults(func=cmd_retrain)
     v = sub.add_parser("live")
-    v.add_argument("--drawers", type=int, default=20)
+    v.add_argument("--drawers", type=int, default=4, help="Chromium pages drawing (each is a browser on these 2 cores)")
     v.add_argument("--repeats", type=int, default=3)
     v.set_defaults(func=cmd_live)
     args = parser.parse_args()

@@ -25,7 +25,10 @@ def server(tmp_path_factory):
 
 
 def train_one_epoch(page, url: str, lr: str) -> None:
-    page.goto(f"{url}/?lang=en&section=train")
+    """A participant's page follows the presenter to the Board; its own click on Train stops that."""
+    page.goto(f"{url}/?lang=en")
+    page.get_by_text(T("en", "board.no_run")).wait_for()  # followed the presenter
+    open_section(page, T("en", "section.train"))
     page.get_by_label(T("en", "train.epochs")).fill("1")
     page.get_by_label(T("en", "train.lr")).fill(lr)
     page.get_by_label(T("en", "train.lr")).press("Enter")

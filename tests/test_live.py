@@ -19,7 +19,7 @@ from mnist_core.checkpoints import load_checkpoint, load_checkpoint_bytes, save_
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.data import seed_split
 from mnist_core.run import run_training
-from mnist_core.snapshots import fixed_digits
+from mnist_core.snapshots import PROBE, fixed_digits
 
 MODEL, TRAIN = ModelConfig(hidden=(16,)), TrainConfig(epochs=2, lr=0.01, batch_size=64)
 
@@ -65,7 +65,7 @@ def test_snapshots_are_the_networks_weights_at_their_step(trained, tmp_path):
         real = model[0].weight.detach().numpy()[: len(snap.weights)]
         np.testing.assert_array_equal(snap.weights, real.astype(np.float16).astype(np.float32))
         assert snap.predictions == model(fixed).argmax(1).tolist()
-        assert sum(map(sum, snap.confusion)) == min(2000, len(split.y_test))
+        assert sum(map(sum, snap.confusion)) == min(PROBE, len(split.y_test))
     first, last = snaps.get(job_id, 0), snaps.get(job_id)
     assert not np.array_equal(first.weights, last.weights)  # it learned between them
     final = load_checkpoint_bytes(JobQueue(store).payload(job_id), "final").model
