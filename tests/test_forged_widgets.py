@@ -36,7 +36,7 @@ def test_a_forged_test_index_past_the_end_shows_an_image_that_exists(app_test, t
 @pytest.mark.parametrize("hidden", ["1, " * 2_000_000, "9" * 5000, "4096, " * 7, "-5"], ids=["2M-layers", "5000-digits", "7-layers", "negative"])
 def test_forged_hidden_sizes_are_refused_in_one_line_and_nothing_is_queued(app_test, tiny_data, hidden):
     at = open_section(app_test("en"), "train")
-    at.text_input(key=Key.TRAIN_HIDDEN).input(hidden).run()
+    at.text_input(key=Key.TRAIN_HIDDEN).set_value(hidden).run()  # forged: the page would not let it be typed
     at.button(key="train_button").click().run()
     assert not at.exception and len(at.error) == 1
     assert at.session_state[Key.TRAIN_JOB] is None
