@@ -55,9 +55,9 @@ def qr_svg(url: str) -> str:
 
 def card_html(url: str, title: str, hint: str, full: bool) -> str:
     """The card: the title, the QR code and the address in large type (`full`: covering the screen)."""
-    kind, url = "join-card join-full" if full else "join-card", html.escape(url)
-    return (f'<div class="{kind}" data-url="{url}"><div class="join-title">{title}</div>'
-            f'<div class="join-qr">{qr_svg(url)}</div><div class="join-url">{url}</div>'
+    kind, shown = "join-card join-full" if full else "join-card", html.escape(url)
+    return (f'<div class="{kind}" data-url="{shown}"><div class="join-title">{title}</div>'
+            f'<div class="join-qr">{qr_svg(url)}</div><div class="join-url">{shown}</div>'
             f'<div class="join-hint">{hint}</div></div>')  # fmt: skip
 
 
