@@ -1,0 +1,179 @@
+"""A room following its presenter: how long the presenter's "next step" takes to reach every
+participant's page, and the presenter's own click meanwhile.
+
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_follow [--sessions 30] [--moves 18]
+
+One `streamlit run app.py`. The presenter is a real Chromium page (1280x720, the key given) on the
+Lesson; the participants are websocket sessions (bench/generators/socket_room.py's way: what a real
+browser sends, recorded once) that open the page and then send the follow fragment's timed rerun every
+follow.POLL_S, as the browser's timer does. The presenter moves through the lesson's first four steps
+and back (`--moves` clicks, a pause of 2-3 s between them); for each move the seconds from the click to
+each session receiving the new step's title, and from the click to the presenter's own page showing it.
+Prints median and p95 of both; the last line is `sessions=N follow_median=X follow_p95=Y click_median=Z`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import random
+import re
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+
+from bench.browser import chromium, open_section, settle, streamlit_server, text
+from mnist_app.follow import POLL_S
+
+KEY = "bench-key"
+STEP = re.compile(rb'data-step="(\w+)"')
+WATCH = """(step) => {
+  window.__shownAt = null;
+  new MutationObserver((_, observer) => {
+    if (document.querySelector(`.lesson-title[data-step="${step}"]`)) { window.__shownAt = Date.now(); observer.disconnect(); }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+ROUTE = ("prepare", "model", "untrained", "model", "prepare", "load")  # next, next, next, previous x3
+
+
+def record(browser, url: str) -> tuple[bytes, bytes, str]:
+    """A participant's browser: its first message, and one timed rerun of the follow fragment (its
+    widget values dropped: the server keeps a session's own), and its XSRF cookie."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    sent: list[bytes] = []
+    cdp.on("Network.webSocketFrameSent", lambda e: sent.append(base64.b64decode(e["response"]["payloadData"])))
+    page.goto(f"{url}/?lang=ko")
+    page.wait_for_selector("#draw-prompt")
+    settle(page)
+    page.wait_for_timeout(int(3000 * POLL_S))
+    xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_streamlit_xsrf")
+    context.close()
+    polls = [m for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script" and m.rerun_script.fragment_id]
+    if not polls:
+        raise RuntimeError("the browser sent no timed rerun of the follow fragment")
+    poll = polls[-1]
+    poll.rerun_script.widget_states.Clear()
+    return sent[0], poll.SerializeToString(), xsrf
+
+
+class Room:
+    """`sessions` websockets that open the page and poll; `seen[step]` lists (session, time.time()) of arrival."""
+
+    def __init__(self, url: str, opening: bytes, poll: bytes, xsrf: str, sessions: int):
+        self.url, self.opening, self.poll, self.xsrf, self.sessions = url, opening, poll, xsrf, sessions
+        self.seen: dict[int, dict[bytes, float]] = {i: {} for i in range(sessions)}
+        self.stop, self.ready, self.failed = threading.Event(), threading.Event(), []
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._all()), daemon=True)
+        self.thread.start()
+        if not self.ready.wait(300):
+            raise RuntimeError(f"sessions did not open: {self.failed}")
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(60)
+
+    async def _all(self):
+        opened = asyncio.Semaphore(0)
+        tasks = [asyncio.create_task(self._session(i, opened)) for i in range(self.sessions)]
+        for _ in range(self.sessions):
+            await opened.acquire()
+        self.ready.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _session(self, i: int, opened: asyncio.Semaphore):
+        ws_url = self.url.replace("http", "ws", 1) + "/_stcore/stream"
+        headers = {"Cookie": f"_streamlit_xsrf={self.xsrf}", "Origin": self.url}
+        try:
+            async with websockets.connect(ws_url, subprotocols=["streamlit", self.xsrf], additional_headers=headers, max_size=None) as ws:
+                await ws.send(self.opening)
+                opened.release()
+                reader = asyncio.create_task(self._read(i, ws))
+                await asyncio.sleep(random.uniform(0, POLL_S))  # the browsers' timers are not in step
+                while not self.stop.is_set():
+                    await ws.send(self.poll)
+                    await asyncio.sleep(POLL_S)
+                reader.cancel()
+        except Exception as e:
+            self.failed.append(e)
+            opened.release()
+
+    async def _read(self, i: int, ws):
+        async for message in ws:
+            for step in STEP.findall(message):
+                self.seen[i].setdefault(step, time.time())
+
+    def clear(self, step: bytes) -> None:
+        for seen in self.seen.values():
+            seen.pop(step, None)
+
+    def arrivals(self, step: bytes) -> list[float]:
+        return [seen[step] for seen in self.seen.values() if step in seen]
+
+
+def p95(values: list[float]) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+
+
+def run(folder: Path, sessions: int, moves: int) -> None:
+    with streamlit_server(folder / "server.log", MNIST_PRESENTER_KEY=KEY) as url, chromium() as browser:
+        opening, poll, xsrf = record(browser, url)
+        lead = browser.new_page(viewport={"width": 1280, "height": 720})
+        lead.set_default_timeout(60_000)
+        lead.goto(f"{url}/?lang=ko&presenter=1&key={KEY}")
+        settle(lead)
+        follows, clicks = [], []
+        with Room(url, opening, poll, xsrf, sessions) as room:
+            open_section(lead, text("ko", "section.lesson"))
+            deadline = time.time() + 30
+            while len(room.arrivals(b"load")) < sessions and time.time() < deadline:
+                time.sleep(0.2)
+            for k in range(moves):
+                step = ROUTE[k % len(ROUTE)]
+                room.clear(step.encode())
+                lead.evaluate(WATCH, step)
+                button = text("ko", "lesson.next" if k % len(ROUTE) < 3 else "lesson.previous")
+                clicked = time.time()
+                lead.get_by_role("button", name=button, exact=True).click()
+                lead.wait_for_function("window.__shownAt !== null")
+                clicks.append(lead.evaluate("window.__shownAt") / 1000 - clicked)
+                deadline = clicked + 15
+                while len(arrived := room.arrivals(step.encode())) < sessions and time.time() < deadline:
+                    time.sleep(0.05)
+                follows += [t - clicked for t in arrived]
+                missing = sessions - len(arrived)
+                if missing:
+                    print(f"move {k + 1} ({step}): {missing} session(s) not there after 15 s")
+                time.sleep(random.uniform(2, 3))
+            if room.failed:
+                raise RuntimeError(f"sessions failed: {room.failed[:3]}")
+        settle(lead)
+    print(f"{sessions} following sessions, {moves} moves: {len(follows)} arrivals, median {statistics.median(follows):.2f} s, "
+          f"p95 {p95(follows):.2f} s, slowest {max(follows):.2f} s")
+    print(f"the presenter's own click: median {statistics.median(clicks):.3f} s, p95 {p95(clicks):.3f} s")
+    print(f"sessions={sessions} follow_median={statistics.median(follows):.2f}s follow_p95={p95(follows):.2f}s click_median={statistics.median(clicks):.3f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--moves", type=int, default=18)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        run(Path(folder), args.sessions, args.moves)
+
+
+if __name__ == "__main__":
+    main()
