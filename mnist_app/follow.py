@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 # Polling period. A follower moves at most POLL_S after the presenter plus a page's rerun (~0.2-0.5 s):
 # within the ~2 s a room expects; each poll is a fragment run of a few ms (bench/bench_follow.py).
 POLL_S = 1.0
-# A whole page's run (a stroke) reuses a read younger than this instead of reading again.
-FRESH_S = 0.8
+# A whole page's run (a stroke) reads only when the fragment has not read for this long (a first page):
+# the timed reruns do the reading, so a stroke's run costs no database read.
+FRESH_S = 3 * POLL_S
 
 
 def here():

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers_app import LANGS, T, assert_clean, markdown_text, open_section, room
+from helpers_app import LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, predicted_digit, room
 from mnist_app import follow, presenter
 from mnist_app.asking import SETTINGS
 from mnist_app.room import open_store
@@ -42,7 +42,7 @@ def ask(teacher, kind: str, **choices):
     for key, value in choices.items():
         (teacher.segmented_control if key == Key.ASK_SOURCE else teacher.multiselect)(key=key).set_value(value).run()
     teacher.button(key="ask_open").click().run()
-    assert_clean(teacher)
+    assert not teacher.exception
     return current_question()
 
 
@@ -132,6 +132,18 @@ def test_which_setting_trains_best_runs_the_settings_through_the_queue(app_test,
     accuracies = [room("queue", "get", j).metrics["accuracy"] for j in question.spec["jobs"]]
     reveal_and_check(teacher, question, {a: 0, b: 1}, lang)
     assert room_questions().get(question.id).truth["choice"] == max(range(2), key=accuracies.__getitem__)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_what_will_the_network_answer_for_the_presenters_drawing_or_the_rooms(app_test, tiny_data, presenter_key, lang):
+    teacher, a = app_test(lang, key=KEY), app_test(lang)
+    ask(teacher, "predict", **{Key.ASK_SOURCE: "room"})  # nobody has stored a drawing yet: said, nothing asked
+    assert current_question() is None and T(lang, "questions.no_picture.room") in [e.value for e in teacher.error]
+    draw(teacher, ONE)
+    question = ask(teacher, "predict", **{Key.ASK_SOURCE: "mine"})
+    assert question.truth["choice"] == predicted_digit(teacher) and len(question.picture) == 784
+    answer(a, question.truth["choice"])
+    reveal_and_check(teacher, question, {a: question.truth["choice"]}, lang)
 
 
 def test_a_participant_cannot_open_close_or_reveal_even_by_forging_the_call(app_test, tiny_data, presenter_key):
