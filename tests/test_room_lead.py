@@ -3,6 +3,8 @@ on SQLite and PostgreSQL: what several app servers on one database share."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from mnist_app.room import open_store
@@ -49,5 +51,5 @@ def test_one_answer_per_participant_changeable_until_closed_and_hidden_until_rev
 def test_the_untrained_ranges_cover_every_count_once():
     ranges = untrained_choices(10000)
     assert ranges[0][0] == 0 and ranges[-1][1] == 10000
-    assert all(prev[1] + 1 == nxt[0] for prev, nxt in zip(ranges, ranges[1:]))
+    assert all(prev[1] + 1 == nxt[0] for prev, nxt in itertools.pairwise(ranges))
     assert range_choice(1019, ranges) == 2 and range_choice(0, ranges) == 0 and range_choice(10000, ranges) == len(ranges) - 1

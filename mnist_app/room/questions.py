@@ -64,7 +64,7 @@ class Questions:
         """A new open question; every other question leaves the screen (ended)."""
         if kind not in KINDS or not spec.get("choices"):
             raise ValueError(f"bad question: {kind} {spec}")
-        row = dict(id=uuid.uuid4().hex, created=_utcnow(), kind=kind, status=OPEN, spec=spec, picture=picture, truth=truth)
+        row = {"id": uuid.uuid4().hex, "created": _utcnow(), "kind": kind, "status": OPEN, "spec": spec, "picture": picture, "truth": truth}
         with self.store._connect(write=True) as conn:
             conn.execute(sa.update(questions).where(questions.c.status != ENDED).values(status=ENDED))
             conn.execute(sa.insert(questions).values(**row))
