@@ -186,6 +186,12 @@ def test_participants_follow_the_presenter_until_they_navigate_and_come_back_wit
         at.run()
         assert at.session_state[Key.SECTION] == "test" and at.session_state[Key.TEST_INDEX] == 7
         assert_clean(at)
+    open_section(teacher, "inside")
+    teacher.number_input(key=Key.INSIDE_INDEX).set_value(5).run()  # Inside's digit: a fragment of its own publishes it
+    for at in (a, b):
+        at.run()
+        assert at.session_state[Key.SECTION] == "inside" and at.number_input(key=Key.INSIDE_INDEX).value == 5
+        assert_clean(at)
 
 
 def test_the_join_card_shows_the_public_address_and_its_qr_code(app_test, tiny_data, presenter_key, monkeypatch):
