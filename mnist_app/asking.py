@@ -52,7 +52,7 @@ def _picture(source: str, data) -> np.ndarray:
 
 def ask_predict(source: str):
     """"What will the network answer?" for the picture from `source`; the truth is the active model's."""
-    from .models import active_model
+    from .catalogue import active_model
     from .resources import load_dataset, predict
 
     presenter._check()

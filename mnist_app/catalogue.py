@@ -1,4 +1,4 @@
-"""Models: the checkpoints all sessions share, the one this session trained, and which one is active.
+"""The model catalogue: the checkpoints all sessions share, the one this session trained, and which one is active.
 
 Two kinds are shared: checkpoint files every server has (the shipped ones, those the command line
 wrote) and the models participants saved, which live in the room's database (room.shelf) so that

@@ -103,7 +103,7 @@ def header():
 
 def active_model_line(line) -> None:
     """The active model, in the place `header` kept for it."""
-    from .models import active_model  # torch, and every checkpoint read: after the canvas is on screen
+    from .catalogue import active_model  # torch, and every checkpoint read: after the canvas is on screen
 
     model = active_model()
     with line:

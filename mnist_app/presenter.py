@@ -143,7 +143,7 @@ def clear_queue() -> int:
 def delete_saved(name: str) -> None:
     """Delete any model saved in the room (files, the shipped ones among them, are never deleted here)."""
     _check()
-    from .models import delete_saved
+    from .catalogue import delete_saved
 
     delete_saved(name, owner=None)
 
@@ -151,7 +151,7 @@ def delete_saved(name: str) -> None:
 def set_default(name: str) -> None:
     """The model new sessions start on, on every app server of the room."""
     _check()
-    from .models import shelf_rows
+    from .catalogue import shelf_rows
     from .resources import room_shelf
 
     room_shelf().set_default(name)
@@ -226,7 +226,7 @@ def adopt_retrained(job_id: str, name: str) -> None:
     """Save a finished retraining's model in the room as `name` and make it the room's default.
     ValueError for a job that is not a finished retraining or a bad name; RoomError (name_taken, ...)."""
     _check()
-    from .models import shelf_rows
+    from .catalogue import shelf_rows
     from .resources import room_queue, room_shelf
 
     job = room_queue().get(job_id)

@@ -216,7 +216,7 @@ def collect() -> None:
 def _adopt(job: Job) -> None:
     from mnist_core.checkpoints import CheckpointError, load_checkpoint_bytes
 
-    from .models import ModelChoice
+    from .catalogue import ModelChoice
     from .resources import room_queue
     from .room import RoomError
 

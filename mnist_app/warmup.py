@@ -67,7 +67,7 @@ def _load() -> None:
     from mnist_core import checkpoints as ckpt
     from mnist_core.config import checkpoint_dir
 
-    from .models import read_checkpoint
+    from .catalogue import read_checkpoint
     from .resources import load_dataset, test_probabilities
 
     data = load_dataset()

@@ -13,7 +13,7 @@ from helpers_app import (
     T, assert_clean, open_section, room, saved_names, set_training_options, train_tiny, training_job, wait_for_training,
 )  # fmt: skip
 from mnist_app import presenter
-from mnist_app.models import delete_saved
+from mnist_app.catalogue import delete_saved
 from mnist_app.room import RoomError, open_store
 from mnist_app.room.schema import jobs
 from mnist_app.state import OWN_MODEL, Key
@@ -195,14 +195,14 @@ def test_a_returning_browser_hears_that_its_training_was_lost(app_test, tiny_dat
 
 
 def test_a_saved_model_stays_chosen_while_the_room_is_away(app_test, tiny_data, monkeypatch):
-    import mnist_app.models as models
+    import mnist_app.catalogue as catalogue
 
     at = train_tiny(app_test())
     at.text_input(key=Key.SAVE_NAME).set_value("mine").run()
     at.button(key="save_button").click().run()
     assert at.session_state[Key.ACTIVE] == "mine"
     with monkeypatch.context() as away:
-        away.setattr(models, "shelf_rows", lambda: None)  # the database cannot be reached for a while
+        away.setattr(catalogue, "shelf_rows", lambda: None)  # the database cannot be reached for a while
         at.run()
         assert at.session_state[Key.ACTIVE] == "mine" and not at.exception  # the page reads with the default meanwhile
     assert at.run().session_state[Key.ACTIVE] == "mine"

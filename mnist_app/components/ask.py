@@ -20,7 +20,7 @@ from ..state import Key
 logger = logging.getLogger(__name__)
 
 
-def _questions():
+def room_questions():
     from ..resources import room_store
     from ..room.questions import Questions
 
@@ -31,13 +31,13 @@ def load_view(question_id: str, token: str | None) -> dict | None:
     """What a page may show of a question: the truth and the counts only once it is revealed."""
     from ..room.questions import REVEALED
 
-    found = _questions().get(question_id)
+    found = room_questions().get(question_id)
     if found is None:
         return None
     revealed = found.status == REVEALED
     return {"id": found.id, "kind": found.kind, "status": found.status, "spec": found.spec, "picture": found.picture,
-            "truth": found.truth_if_revealed(), "counts": _questions().counts(found.id, len(found.choices)) if revealed else None,
-            "mine": None if token is None else _questions().mine(found.id, token)}  # fmt: skip
+            "truth": found.truth_if_revealed(), "counts": room_questions().counts(found.id, len(found.choices)) if revealed else None,
+            "mine": None if token is None else room_questions().mine(found.id, token)}  # fmt: skip
 
 
 def refresh(question_id: str | None, status: str | None) -> None:
@@ -92,7 +92,7 @@ def _answer(question_id: str) -> None:
     if choice is None or view is None or view["id"] != question_id:
         return
     try:
-        stored = _questions().answer(question_id, state.get(Key.TOKEN), int(choice))
+        stored = room_questions().answer(question_id, state.get(Key.TOKEN), int(choice))
     except RoomError as e:
         stored = False
         logger.warning("answer not stored: %s", e.detail or e.code)

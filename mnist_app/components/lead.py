@@ -81,7 +81,7 @@ def new_question() -> None:
 def on_screen(view: dict) -> None:
     """The question the room sees, with the presenter's buttons; the histogram only once revealed."""
     ask.show(view, answering=False)
-    st.caption(t("questions.answered", n=sum(ask._questions().counts(view["id"], len(view["spec"]["choices"])))))
+    st.caption(t("questions.answered", n=sum(ask.room_questions().counts(view["id"], len(view["spec"]["choices"])))))
     if view["kind"] == "setting" and view["status"] != REVEALED:
         done = [a for a in asking.setting_results(view["spec"]) if a is not None]
         st.caption(t("questions.trained", done=len(done), total=len(view["spec"]["jobs"])))

@@ -12,7 +12,7 @@ from ..components.charts import probability_chart
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
-from ..models import ModelChoice, active_model
+from ..catalogue import ModelChoice, active_model
 from ..resources import require_data, test_probabilities
 from ..state import Key
 

@@ -18,7 +18,7 @@ from ..components.charts import probability_chart
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
-from ..models import ModelChoice, active_model
+from ..catalogue import ModelChoice, active_model
 from ..resources import predict
 from ..settings import UNSURE_BELOW
 

@@ -20,7 +20,7 @@ from ..components.charts import models_chart, signed_bars
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
-from ..models import ModelChoice, active_model, model_choices
+from ..catalogue import ModelChoice, active_model, model_choices
 from ..resources import predict, require_data
 from ..settings import TUTORIAL_MODEL
 from ..state import Key

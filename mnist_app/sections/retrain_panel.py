@@ -10,7 +10,7 @@ import streamlit as st
 
 from .. import presenter, state, training
 from ..i18n import t
-from ..models import active_model, default_name, model_choices
+from ..catalogue import active_model, default_name, model_choices
 from ..room import RoomError
 from ..settings import POLL_S
 from ..state import OWN_MODEL, Key

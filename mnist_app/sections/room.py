@@ -15,7 +15,7 @@ from .. import presenter, state
 from ..components.charts import bar_counts
 from ..components.wall import wall
 from ..i18n import t
-from ..models import active_model, model_choices
+from ..catalogue import active_model, model_choices
 from ..resources import room_store
 from ..state import OWN_MODEL, Key
 

@@ -12,7 +12,7 @@ from .. import presenter, state, training
 from ..components import export, live
 from ..components.charts import line_chart
 from ..i18n import t
-from ..models import NameTaken, save_trained
+from ..catalogue import NameTaken, save_trained
 from ..room import RoomError
 from ..room.queue import DATA_ERROR, Job
 from ..settings import LIMITS, POLL_S, QUEUE_POLL_S, max_train_seconds
