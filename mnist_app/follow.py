@@ -22,8 +22,9 @@ from .i18n import t
 from .state import Key
 
 logger = logging.getLogger(__name__)
-# Polling period. A follower moves at most POLL_S after the presenter plus a page's rerun (~0.2-0.5 s):
-# within the ~2 s a room expects; each poll is a fragment run of a few ms (bench/bench_follow.py).
+# Polling period. A follower moves at most POLL_S after the presenter, plus its page's rerun queued
+# behind the other followers' (30 followers: median 1.2-1.4 s, p95 2.9-3.8 s at load 8-12 on 2 shared
+# cores); a poll costs the server about 4.5 ms (bench/bench_follow.py, docs/benchmarks.md).
 POLL_S = 1.0
 # A whole page's run (a stroke) reads only when the fragment has not read for this long (a first page):
 # the timed reruns do the reading, so a stroke's run costs no database read.
@@ -93,7 +94,8 @@ def publish() -> None:
 
 
 def _read(force: bool):
-    """The presenter's row, or None: read again unless a read is younger than FRESH_S (a stroke's run)."""
+    """The presenter's row, or None: the fragment's timed rerun (`force`) reads; a whole page's run
+    only when nothing has read for FRESH_S."""
     now = time.monotonic()
     if not force and now - state.get(Key.FOLLOW_READ_AT) < FRESH_S:
         return None
