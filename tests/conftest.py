@@ -25,26 +25,35 @@ APP_TIMEOUT = 120  # seconds per AppTest run; the first run imports torch, slow 
 PG_ENV = "MNIST_TEST_PG_URL"  # a PostgreSQL server the room's tests may make databases on (.ci/postgres.sh)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def location(request, tmp_path):
-    """A fresh, empty room: a SQLite file path, or a new database on the test PostgreSQL server."""
+@contextlib.contextmanager
+def fresh_database(prefix: str = "room"):
+    """A new, empty database on the test PostgreSQL server ($MNIST_TEST_PG_URL); its URL. Dropped afterwards."""
     import uuid
 
     import sqlalchemy as sa
 
+    need(bool(os.environ.get(PG_ENV)), f"{PG_ENV} is not set: source .ci/postgres.sh for a PostgreSQL server")
+    server = sa.make_url(os.environ[PG_ENV])
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def location(request, tmp_path):
+    """A fresh, empty room: a SQLite file path, or a new database on the test PostgreSQL server."""
     if request.param == "sqlite":
         yield str(tmp_path / "room" / "room.sqlite3")
         return
-    need(bool(os.environ.get(PG_ENV)), f"{PG_ENV} is not set: no PostgreSQL server for the room's tests")
-    server = sa.make_url(os.environ[PG_ENV])
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"room_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -139,16 +148,17 @@ def app_test(checkpoint_dir, monkeypatch):
 
 
 @contextlib.contextmanager
-def training_worker(location: str):
+def training_worker(location: str, **options):
     """A training worker (mnist_app.worker.serve, as `python -m mnist_app.worker` runs it) in a thread of
-    this process, so that it reads the data the tests patch in; stopped, training and all, at the end."""
+    this process, so that it reads the data the tests patch in; stopped, training and all, at the end.
+    `options`: serve's `worker` (its name) and `load` (its data)."""
     import threading
 
     from mnist_app import worker
     from mnist_app.room import open_store
 
     store, stop, halt = open_store(location), threading.Event(), threading.Event()
-    thread = threading.Thread(target=worker.serve, args=(store, stop), kwargs={"halt": halt}, name="test-worker", daemon=True)
+    thread = threading.Thread(target=worker.serve, args=(store, stop), kwargs={"halt": halt, **options}, name="test-worker", daemon=True)
     thread.start()
     try:
         yield

@@ -10,14 +10,13 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from bench.prerequisites import need
-from conftest import REPO
+from conftest import REPO, training_worker
 from mnist_app import worker
 from mnist_app.room import RoomError, open_store
 from mnist_app.room import queue as rq
@@ -36,19 +35,9 @@ def store(location):
     room.close()
 
 
-@contextmanager
 def running_worker(location: str, name: str = "w1"):
-    """A worker (worker.serve) on its own store, as another process or machine would have."""
-    store, stop, halt = open_store(location), threading.Event(), threading.Event()
-    thread = threading.Thread(target=worker.serve, args=(store, stop), name=name,
-                              kwargs={"halt": halt, "worker": name, "load": tiny_split})  # fmt: skip
-    thread.start()
-    try:
-        yield
-    finally:
-        halt.set(), stop.set()
-        thread.join(30)
-        store.close()
+    """A worker on its own store, as another process or machine would have, on the tiny split."""
+    return training_worker(location, worker=name, load=tiny_split)
 
 
 def submit(queue: rq.JobQueue, owner: str = ALICE, epochs: int = 1, nick: str = "K3F") -> rq.Job:
@@ -192,7 +181,7 @@ def test_a_forged_nickname_cannot_delete_anothers_model(store):
 
 
 def test_two_servers_saving_one_name_one_wins_the_other_is_told(location):
-    servers = [Shelf(open_store(location)) for _ in range(2)]
+    servers = [Shelf(open_store(location, timeout_s=30.0)) for _ in range(2)]  # a loaded machine is not the point
     barrier = threading.Barrier(2)
 
     def save(i: int) -> str:

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest
 
 from bench.browser import REPO, free_port, stroke, wait_for_health
 from bench.prerequisites import need
-from conftest import PG_ENV
+from conftest import fresh_database
 from deploy.nginx_conf import COOKIE, render, route
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -73,25 +72,6 @@ def spawn(name: str, command: list[str], env: dict[str, str], log: Path) -> Proc
             command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     return Process(name, proc, log)
-
-
-@contextmanager
-def fresh_database():
-    """A new, empty database on the test PostgreSQL server; its URL. Dropped afterwards."""
-    import sqlalchemy as sa
-
-    need(bool(os.environ.get(PG_ENV)), f"{PG_ENV} is not set: source .ci/postgres.sh for a PostgreSQL server")
-    server = sa.make_url(os.environ[PG_ENV])
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"topology_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
 
 
 def nginx_main_conf(prefix: Path, include: Path) -> str:
@@ -217,7 +197,7 @@ def topology(folder: Path, presenter_key: str, servers: int = 2):
     need(Path(NGINX).is_file(), "no nginx: apt-get install nginx")
     env = {k: v for k, v in os.environ.items() if k not in ("MNIST_CHECKPOINT_DIR", "MNIST_ROOM_DB", "MNIST_WORKERS")}
     env["MNIST_DATA_DIR"] = str(Path(data_dir).resolve())
-    with fresh_database() as database, ExitStack() as stack:
+    with fresh_database("topology") as database, ExitStack() as stack:
         top = Topology(url="", database=database, folder=folder, env=env)
         for index in range(servers):
             stack.callback(start_app_server(top, index, presenter_key).stop)
