@@ -23,8 +23,8 @@ from .state import Key
 
 logger = logging.getLogger(__name__)
 # Polling period. A follower moves at most POLL_S after the presenter, plus its page's rerun queued
-# behind the other followers' (30 followers: median 1.2-1.4 s, p95 2.9-3.8 s at load 8-12 on 2 shared
-# cores); a poll costs the server about 4.5 ms (bench/bench_follow.py, docs/benchmarks.md).
+# behind the other followers' (30 followers: median 0.92 s, p95 1.41 s at load 3-5 on 2 cores; p95
+# 2.9-3.8 s at load 8-12); a poll costs the server about 4.5 ms (bench/bench_follow.py, docs/benchmarks.md).
 POLL_S = 1.0
 # A whole page's run (a stroke) reads only when the fragment has not read for this long (a first page):
 # the timed reruns do the reading, so a stroke's run costs no database read.
