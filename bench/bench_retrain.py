@@ -2,6 +2,7 @@
 
     MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_retrain retrain [--participants 24 --each 15 --base tutorial best_mlp]
     MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_retrain live [--drawers 4 --repeats 3]
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_retrain slowdown [--pairs 5]
 
 `retrain`: a room's drawings stand-in: the last participants x each test digits of the seed split,
 redrawn with one round pen by simulated participants (bench/generators/pen_drawn.py: each participant
@@ -18,6 +19,10 @@ page shows the presenter's Board (its live view polling) and `--drawers` Chromiu
 clear it, round after round, timed in the page from the last stroke's release to the answer
 (bench/bench_room.py's measure). Printed: the training loop's seconds with and without snapshots
 (the slowdown), and the drawers' stroke-to-answer latency during each kind (median, p95).
+
+`slowdown`: the same trainings without a server or browsers, in this process through the worker's
+own `train`, in pairs (on/off, the order alternating), so a busy machine's swings hit both alike;
+also the share of the training loop the snapshots themselves took (timed inside the Recorder).
 """
 
 from __future__ import annotations
@@ -175,6 +180,38 @@ def cmd_live(args) -> None:
     print(f"slowdown with snapshots: {statistics.median(seconds[True]) / statistics.median(seconds[False]) - 1:+.1%}")
 
 
+def cmd_slowdown(args) -> None:
+    """The worker's own training function in this process, the tutorial's 3 epochs, in pairs (live on,
+    off; the order alternates), and the seconds the snapshots themselves took."""
+    import torch
+
+    from mnist_app import worker
+    from mnist_app.room import open_store
+    from mnist_app.room.queue import JobQueue
+    from mnist_app.settings import TUTORIAL_MODEL, TUTORIAL_TRAIN
+    from mnist_core import data
+
+    torch.set_num_threads(2)
+    split = data.seed_split(data.load_mnist())
+    folder = Path(tempfile.mkdtemp(prefix="bench_retrain-"))
+    store = open_store(str(folder / "room.sqlite3"))
+    queue, ratios, own = JobQueue(store), [], []
+    for i in range(args.pairs + 1):
+        took = {}
+        for live in ((True, False) if i % 2 else (False, True)):
+            job = queue.submit(TUTORIAL_MODEL, TUTORIAL_TRAIN, owner="b" * 32, nick="BENCH", estimate=1.0, extra={"live": live})
+            training = worker.Training(queue, queue.claim("bench"), "bench")
+            worker.train(training, split)
+            took[live] = queue.get(job.id).metrics["train_seconds"]
+            if live:
+                own.append(training.recorder.seconds / took[live])
+        if i:  # the first pair warms up
+            ratios.append(took[True] / took[False])
+            print(f"pair {i}: on {took[True]:.2f} s, off {took[False]:.2f} s, ratio {ratios[-1]:.3f}; snapshots {100 * own[-1]:.1f}% of the loop", flush=True)
+    store.close()
+    print(f"median ratio on/off {statistics.median(ratios):.3f}; snapshots' own share of the loop median {100 * statistics.median(own[1:]):.1f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="part", required=True)
@@ -187,6 +224,9 @@ def main() -> None:
     v.add_argument("--drawers", type=int, default=4, help="Chromium pages drawing (each is a browser on these 2 cores)")
     v.add_argument("--repeats", type=int, default=3)
     v.set_defaults(func=cmd_live)
+    w = sub.add_parser("slowdown")
+    w.add_argument("--pairs", type=int, default=5)
+    w.set_defaults(func=cmd_slowdown)
     args = parser.parse_args()
     args.func(args)
 

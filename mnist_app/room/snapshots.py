@@ -9,6 +9,7 @@ are kept while their job's row is. No streamlit here.
 from __future__ import annotations
 
 import math
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -67,6 +68,7 @@ class Recorder:
         self.every = max(1, math.ceil(batches / SNAPS_PER_EPOCH))
         self.model = None
         self.next = 0
+        self.seconds = 0.0  # spent taking and writing snapshots (bench/bench_retrain.py reports it)
 
     def attach(self, model) -> None:
         """The network being trained (run_training's `on_model`): its untrained look is step 0."""
@@ -74,8 +76,10 @@ class Recorder:
         self.shoot(0)
 
     def shoot(self, step: int) -> None:
-        self.sink.add(self.job_id, self.camera.take(self.model, step, step / self.batches))
+        began = time.perf_counter()
         self.next = step + self.every
+        self.sink.add(self.job_id, self.camera.take(self.model, step, step / self.batches))
+        self.seconds += time.perf_counter() - began
 
     def report(self, epoch: int, batch: int, last: bool) -> None:
         step = (epoch - 1) * self.batches + batch
