@@ -80,7 +80,7 @@ def measure(page, url: str, room: str, repeats: int, drawing: Room | None) -> No
         page_runs.append(page_seconds(page, url, room))
         if drawing:
             during += drawing.runs[first:]
-            first, began = drawing.strokes(), time.perf_counter()
+            first = drawing.strokes()
             time.sleep(page_runs[-1][1])  # as long again with no training
             idle += drawing.runs[first:]
     label = f"{drawing.sessions} drawing" if drawing else "quiet"

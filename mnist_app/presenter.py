@@ -204,9 +204,9 @@ def retrain(base: str):
     (retrain.TOO_FEW) with fewer than two participants' drawings, TooLong when even the smallest
     fine-tuning would not fit the server's limit."""
     _check()
-    from .resources import room_queue, room_store
     from mnist_core.estimate import training_seconds
 
+    from .resources import room_queue, room_store
     from .retrain import FINE_TUNE, TOO_FEW, base_checkpoint, plan, room_drawings, spec
     from .settings import max_train_seconds
     from .training import TooLong

@@ -14,8 +14,21 @@ import pytest
 import torch
 
 from helpers_app import (
-    LANGS, ONE, T, assert_clean, draw, drawing, markdown_text, open_section, predicted_digit, set_training_options,
-    saved_names, shown_test_image, train_tiny, training_job, wait_for_training,
+    LANGS,
+    ONE,
+    T,
+    assert_clean,
+    draw,
+    drawing,
+    markdown_text,
+    open_section,
+    predicted_digit,
+    saved_names,
+    set_training_options,
+    shown_test_image,
+    train_tiny,
+    training_job,
+    wait_for_training,
 )  # fmt: skip
 from mnist_app.state import OWN_MODEL, Key
 

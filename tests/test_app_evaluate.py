@@ -16,8 +16,18 @@ import numpy as np
 import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
-from helpers_app import (LANGS, T, assert_clean, chart_frame, click_chart, dialogs, dismiss_dialog, markdown_text,
-                         open_section, shown_test_image)  # fmt: skip
+from helpers_app import (
+    LANGS,
+    T,
+    assert_clean,
+    chart_frame,
+    click_chart,
+    dialogs,
+    dismiss_dialog,
+    markdown_text,
+    open_section,  # fmt: skip
+    shown_test_image,
+)
 from mnist_app.components import clickable
 from mnist_app.components.charts import TRUE
 from mnist_app.sections.evaluate import cell_after, outlined

@@ -9,9 +9,9 @@ import sys
 import warnings
 
 import numpy as np
-from conftest import REPO
 from matplotlib.figure import Figure
 
+from conftest import REPO
 from mnist_app.components import figures
 
 KOREAN = "첫 층의 가중치: 혼동 행렬 −1"  # Hangul and the minus sign U+2212, which NanumGothic lacks

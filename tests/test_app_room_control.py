@@ -10,7 +10,15 @@ import pytest
 import sqlalchemy as sa
 
 from helpers_app import (
-    T, assert_clean, open_section, room, saved_names, set_training_options, train_tiny, training_job, wait_for_training,
+    T,
+    assert_clean,
+    open_section,
+    room,
+    saved_names,
+    set_training_options,
+    train_tiny,
+    training_job,
+    wait_for_training,
 )  # fmt: skip
 from mnist_app import presenter
 from mnist_app.catalogue import delete_saved

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 
-from mnist_app.components.export import checkpoint
 from mnist_app.catalogue import ModelChoice
+from mnist_app.components.export import checkpoint
 from mnist_core.checkpoints import load_checkpoint
 from mnist_core.config import ModelConfig, TrainConfig
 from mnist_core.train import new_model

@@ -7,7 +7,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers_app import LANGS, ONE, T, assert_clean, canvas_value, draw, drawing, open_section, predicted_digit, shown_test_image
+from helpers_app import (
+    LANGS,
+    ONE,
+    T,
+    assert_clean,
+    canvas_value,
+    draw,
+    open_section,
+    predicted_digit,
+    shown_test_image,
+)
 from helpers_core import crafted_png
 from helpers_hostile import data_url, full_png, peak_rss_rise, with_text_bomb
 from mnist_app import presenter

@@ -7,12 +7,12 @@ import numpy as np
 import streamlit as st
 
 from .. import state
+from ..catalogue import ModelChoice, active_model
 from ..components import cards
 from ..components.charts import probability_chart
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
-from ..catalogue import ModelChoice, active_model
 from ..resources import require_data, test_probabilities
 from ..state import Key
 

@@ -13,12 +13,12 @@ import streamlit as st
 from mnist_core.preprocess import Prepared, Problem, prepare
 
 from .. import feedback
+from ..catalogue import ModelChoice, active_model
 from ..components import cards
 from ..components.charts import probability_chart
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
-from ..catalogue import ModelChoice, active_model
 from ..resources import predict
 from ..settings import UNSURE_BELOW
 

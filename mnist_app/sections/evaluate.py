@@ -19,12 +19,12 @@ import streamlit as st
 from mnist_core import evaluation
 
 from .. import state
+from ..catalogue import ModelChoice, active_model, model_choices
 from ..components import cards, clickable, figures
 from ..components.charts import probability_chart
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
-from ..catalogue import ModelChoice, active_model, model_choices
 from ..resources import require_data, test_probabilities
 from ..state import Key
 

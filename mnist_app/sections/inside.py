@@ -15,12 +15,12 @@ from mnist_core.experiment import transform_digit
 from mnist_core.train import new_model
 
 from .. import state
+from ..catalogue import ModelChoice, active_model, model_choices
 from ..components import maps
 from ..components.charts import models_chart, signed_bars
 from ..components.pictures import pixels
 from ..frame import display_name
 from ..i18n import t
-from ..catalogue import ModelChoice, active_model, model_choices
 from ..resources import predict, require_data
 from ..settings import TUTORIAL_MODEL
 from ..state import Key

@@ -13,9 +13,9 @@ from mnist_core.lesson import TUTORIAL, accuracy_line
 from mnist_core.train import evaluate, new_model
 
 from .. import state, training
+from ..catalogue import active_model
 from ..components import figures
 from ..i18n import language, t
-from ..catalogue import active_model
 from ..resources import Dataset, require_data, test_probabilities
 from ..room import RoomError
 from ..settings import TUTORIAL_MODEL, TUTORIAL_TRAIN

@@ -7,11 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from .. import presenter, state
-from ..presenter import MAX_KEY_CHARS
+from ..catalogue import ModelChoice, active_model, deletable, delete_saved, list_models, model_choices
 from ..components import export
 from ..frame import display_name, model_label
 from ..i18n import t
-from ..catalogue import ModelChoice, active_model, deletable, delete_saved, list_models, model_choices
+from ..presenter import MAX_KEY_CHARS
 from ..room import RoomError
 from ..settings import presenter_key
 from ..state import OWN_MODEL, Key

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from .. import presenter, state, training
-from ..i18n import t
 from ..catalogue import active_model, default_name, model_choices
+from ..i18n import t
 from ..room import RoomError
 from ..settings import POLL_S
 from ..state import OWN_MODEL, Key

@@ -12,10 +12,10 @@ import streamlit as st
 from mnist_core.train import evaluate
 
 from .. import presenter, state
+from ..catalogue import active_model, model_choices
 from ..components.charts import bar_counts
 from ..components.wall import wall
 from ..i18n import t
-from ..catalogue import active_model, model_choices
 from ..resources import room_store
 from ..state import OWN_MODEL, Key
 

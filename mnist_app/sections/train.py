@@ -9,10 +9,10 @@ import streamlit as st
 from mnist_core.config import ConfigError
 
 from .. import presenter, state, training
+from ..catalogue import NameTaken, save_trained
 from ..components import export, live
 from ..components.charts import line_chart
 from ..i18n import t
-from ..catalogue import NameTaken, save_trained
 from ..room import RoomError
 from ..room.queue import DATA_ERROR, Job
 from ..settings import LIMITS, POLL_S, QUEUE_POLL_S, max_train_seconds
