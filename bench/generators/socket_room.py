@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench.browser import chromium, settle, stroke
@@ -53,9 +54,17 @@ def record(url: str, lang: str = "en") -> Recording:
         page.get_by_role("button", name="Clear").click()
         settle(page)
         xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_streamlit_xsrf")
+    sent = [m for m in sent if not _timed(m)]
     if len(sent) != 4:
         raise RuntimeError(f"expected 4 messages from the browser (open, 2 strokes, clear), got {len(sent)}")
     return Recording(sent, xsrf)
+
+
+def _timed(message: bytes) -> bool:
+    """A fragment's timed rerun (following the presenter polls once a second): the page's own timer,
+    not the participant's drawing, so it is not replayed."""
+    back = BackMsg.FromString(message)
+    return back.WhichOneof("type") == "rerun_script" and bool(back.rerun_script.fragment_id)
 
 
 @dataclass
