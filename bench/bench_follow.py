@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import random
 import re
 import statistics
@@ -29,6 +28,7 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bench.browser import chromium, open_section, settle, streamlit_server, text
+from bench.generators.socket_room import frames_sent
 from mnist_app.follow import POLL_S
 
 KEY = "bench-key"
@@ -47,10 +47,7 @@ def record(browser, url: str) -> tuple[bytes, bytes, str]:
     widget values dropped: the server keeps a session's own), and its XSRF cookie."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    sent: list[bytes] = []
-    cdp.on("Network.webSocketFrameSent", lambda e: sent.append(base64.b64decode(e["response"]["payloadData"])))
+    sent = frames_sent(page)
     page.goto(f"{url}/?lang=ko")
     page.wait_for_selector("#draw-prompt")
     settle(page)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import statistics
@@ -37,7 +36,7 @@ import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bench.browser import REPO, chromium, settle, streamlit_server
-from bench.generators.socket_room import Room, record, send_and_wait
+from bench.generators.socket_room import Room, frames_sent, record, send_and_wait
 
 
 def cli_seconds() -> tuple[float, float]:
@@ -83,10 +82,7 @@ def record_watching(url: str) -> tuple[list[bytes], str]:
     timed rerun of each of its fragments (their widget values dropped: the server keeps a session's)."""
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        sent: list[bytes] = []
-        cdp.on("Network.webSocketFrameSent", lambda e: sent.append(base64.b64decode(e["response"]["payloadData"])))
+        sent = frames_sent(page)
         page.goto(f"{url}/?lang=en&section=train")
         settle(page)
         opened = len(sent)

@@ -36,14 +36,20 @@ class Recording:
     xsrf: str  # the browser's XSRF cookie, which Streamlit wants back with a websocket
 
 
+def frames_sent(page) -> list[bytes]:
+    """A list that fills with every websocket message the page sends from now on (Chrome's DevTools)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    sent: list[bytes] = []
+    cdp.on("Network.webSocketFrameSent", lambda e: sent.append(base64.b64decode(e["response"]["payloadData"])))
+    return sent
+
+
 def record(url: str, lang: str = "en") -> Recording:
     """What a browser sends when it opens the page, draws a "1" in two strokes and clears it."""
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        sent: list[bytes] = []
-        cdp.on("Network.webSocketFrameSent", lambda e: sent.append(base64.b64decode(e["response"]["payloadData"])))
+        sent = frames_sent(page)
         page.goto(f"{url}/?lang={lang}")
         canvas = page.locator("canvas.upper-canvas").first
         canvas.wait_for()
