@@ -38,6 +38,9 @@ def read_url() -> None:
     if query.get("model") and len(query["model"]) <= MAX_MODEL_CHARS:
         state.put(Key.ACTIVE, query["model"])  # an unknown name falls back to the default model
     state.put(Key.PRESENTER, (query.get("presenter") or "").lower() in TRUE_WORDS)
+    # Joined through the presenter's card: the page follows the presenter. A page opened otherwise
+    # (a bookmark, someone at home) stays where it is until "follow the presenter" is pressed.
+    state.put(Key.FOLLOWING, (query.get("follow") or "").lower() in TRUE_WORDS)
     if query.get("key"):
         from . import presenter  # here, not above: it imports torch, which the header waits for otherwise
 

@@ -41,7 +41,7 @@ def base_url() -> str:
 
 def join_url(lang: str) -> str:
     """The page participants open: the room's language, on Draw."""
-    return f"{base_url()}/?{urlencode({'lang': lang, 'section': 'draw'})}"
+    return f"{base_url()}/?{urlencode({'lang': lang, 'section': 'draw', 'follow': 1})}"
 
 
 @functools.lru_cache(maxsize=8)

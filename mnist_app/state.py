@@ -139,7 +139,7 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.LIVE_STEP: -1,
     Key.RETRAIN_JOB: None,
     Key.RETRAIN_NAME: "",
-    Key.FOLLOWING: True,
+    Key.FOLLOWING: False,  # True for a page opened by the join card's address (?follow=1); the button turns it on
     Key.FOLLOW_APPLIED: None,
     Key.FOLLOW_PENDING: None,
     Key.FOLLOW_SEQ: 0,

@@ -94,7 +94,7 @@ def reveal_and_check(teacher, question, participants: dict, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_what_will_the_network_answer_for_a_test_image(app_test, tiny_data, presenter_key, lang):
-    teacher, a, b = app_test(lang, key=KEY, section="test", index=3), app_test(lang), app_test(lang)
+    teacher, a, b = app_test(lang, key=KEY, section="test", index=3), app_test(lang, follow=1), app_test(lang, follow=1)
     question = ask(teacher, "predict", **{Key.ASK_SOURCE: "test"})
     assert question.kind == "predict" and question.choices == [str(d) for d in range(10)] and len(question.picture) == 784
     truth = question.truth["choice"]
@@ -107,7 +107,7 @@ def test_what_will_the_network_answer_for_a_test_image(app_test, tiny_data, pres
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_how_many_will_the_untrained_network_get_right(app_test, tiny_data, presenter_key, lang):
-    teacher, a = app_test(lang, key=KEY), app_test(lang)
+    teacher, a = app_test(lang, key=KEY), app_test(lang, follow=1)
     question = ask(teacher, "untrained")
     truth = question.truth
     first, last = (int(n.replace(",", "")) for n in question.choices[truth["choice"]].split("–"))
@@ -118,7 +118,7 @@ def test_how_many_will_the_untrained_network_get_right(app_test, tiny_data, pres
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_which_setting_trains_best_runs_the_settings_through_the_queue(app_test, tiny_data, presenter_key, lang):
-    teacher, a, b = app_test(lang, key=KEY), app_test(lang), app_test(lang)
+    teacher, a, b = app_test(lang, key=KEY), app_test(lang, follow=1), app_test(lang, follow=1)
     question = ask(teacher, "setting", **{Key.ASK_SETTINGS: ["lr0.001", "lr1.0"]})
     assert question.choices == ["lr0.001", "lr1.0"] and question.truth is None and len(question.spec["jobs"]) == 2
     answer(a, 0)
@@ -136,7 +136,7 @@ def test_which_setting_trains_best_runs_the_settings_through_the_queue(app_test,
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_what_will_the_network_answer_for_the_presenters_drawing_or_the_rooms(app_test, tiny_data, presenter_key, lang):
-    teacher, a = app_test(lang, key=KEY), app_test(lang)
+    teacher, a = app_test(lang, key=KEY), app_test(lang, follow=1)
     ask(teacher, "predict", **{Key.ASK_SOURCE: "room"})  # nobody has stored a drawing yet: said, nothing asked
     assert current_question() is None and T(lang, "questions.no_picture.room") in [e.value for e in teacher.error]
     draw(teacher, ONE)
@@ -165,7 +165,7 @@ def test_a_participant_cannot_open_close_or_reveal_even_by_forging_the_call(app_
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_participants_follow_the_presenter_until_they_navigate_and_come_back_with_the_button(app_test, tiny_data, presenter_key, lang):
-    teacher, a, b = app_test(lang, key=KEY), app_test(lang), app_test(lang)
+    teacher, a, b = app_test(lang, key=KEY), app_test(lang, follow=1), app_test(lang, follow=1)
     open_section(teacher, "lesson")
     teacher.button(key="lesson_next").click().run()
     for at in (a, b):
@@ -198,7 +198,7 @@ def test_the_join_card_shows_the_public_address_and_its_qr_code(app_test, tiny_d
     monkeypatch.setenv("MNIST_PUBLIC_URL", "https://class.example.org/mnist/")
     teacher = app_test("ko", key=KEY)
     teacher.toggle(key=Key.JOIN_SHOWN).set_value(True).run()
-    assert 'data-url="https://class.example.org/mnist/?lang=ko&amp;section=draw"' in markdown_text(teacher)
+    assert 'data-url="https://class.example.org/mnist/?lang=ko&amp;section=draw&amp;follow=1"' in markdown_text(teacher)
     assert "<svg" in markdown_text(teacher) and T("ko", "join.title") in markdown_text(teacher)
     teacher.toggle(key=Key.JOIN_FULL).set_value(True).run()
     assert 'class="join-card join-full"' in markdown_text(teacher)

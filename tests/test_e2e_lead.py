@@ -45,7 +45,7 @@ def phone(browser, url: str):
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=2)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    page.goto(f"{url}/?lang=ko&section=draw")
+    page.goto(f"{url}/?lang=ko&section=draw&follow=1")  # as the join card's QR code opens it
     page.wait_for_selector("#draw-prompt")
     settle(page)
     return page
@@ -70,7 +70,7 @@ def test_the_room_joins_follows_answers_and_sees_the_reveal(server):
     address = read_qr(lead.locator(".join-qr").screenshot())
     assert address == card.get_attribute("data-url")
     parsed = urlparse(address)
-    assert parsed.port == urlparse(url).port and parsed.query == "lang=ko&section=draw"
+    assert parsed.port == urlparse(url).port and parsed.query == "lang=ko&section=draw&follow=1"
     assert f"participants join at {address}" in log.read_text()
     lead.get_by_text(T("ko", "join.show"), exact=True).click()
     card.wait_for(state="detached")
