@@ -236,12 +236,15 @@ def test_evaluate_counts_per_class():
 # deviation 0.42 points, 94.90% to 96.36%. Seed 0 alone is a coin toss: the same code gives 96.15% on
 # the machine that first made checkpoints/tutorial.pt and 96.24% on this one. The rule for mnist_core
 # (the issue's, with the tutorial's mean fixed at that measurement): over seeds 0-4 the mean is at most
-# 0.2 points below the tutorial's, and no seed is below 95.0%. Since the tutorial preset reproduces
+# 0.2 points below the tutorial's, and no seed is below 94.5%. Since the tutorial preset reproduces
 # the tutorial loop's weights (test_the_tutorial_preset_gives_the_tutorial_loops_own_weights), this
 # checks the real data and the fixed numbers; it costs five 3-epoch trainings, about 10-15 s here.
+# The floor is the tutorial loop's own on another 2-core EPYC (2026-12-04), whose float sums differ:
+# seeds 0-4 gave 95.99, 96.03, 95.06, 94.54 and 96.34% there (mean 95.59%), the same weights as the
+# tutorial's loop on that machine, at this repository's commit 4e878e5 as at later ones.
 TUTORIAL_MEAN = 0.9565
 MEAN_FLOOR = TUTORIAL_MEAN - 0.002
-SEED_FLOOR = 0.950
+SEED_FLOOR = 0.945
 SEEDS = (0, 1, 2, 3, 4)
 
 
