@@ -48,7 +48,7 @@ def record(browser, url: str) -> tuple[bytes, bytes, str]:
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     sent = frames_sent(page)
-    page.goto(f"{url}/?lang=ko")
+    page.goto(f"{url}/?lang=ko&follow=1")  # as the join card opens it
     page.wait_for_selector("#draw-prompt")
     settle(page)
     page.wait_for_timeout(int(3000 * POLL_S))

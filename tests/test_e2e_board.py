@@ -26,7 +26,7 @@ def server(tmp_path_factory):
 
 def train_one_epoch(page, url: str, lr: str) -> None:
     """A participant's page follows the presenter to the Board; its own click on Train stops that."""
-    page.goto(f"{url}/?lang=en")
+    page.goto(f"{url}/?lang=en&follow=1")  # joined by the join card: following the presenter
     page.get_by_text(T("en", "board.no_run")).wait_for()  # followed the presenter
     open_section(page, T("en", "section.train"))
     page.get_by_label(T("en", "train.epochs")).fill("1")
