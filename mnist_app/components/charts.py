@@ -104,3 +104,22 @@ def signed_bars(names: list[str], values: np.ndarray, *, name_title: str, value_
                     f'<span role="cell">{v:+.2f}</span></div>')  # fmt: skip
     head = f'<div class="signed-row signed-head" role="row"><span role="columnheader">{html.escape(name_title)}</span><span></span><span role="columnheader">{html.escape(value_title)}</span></div>'
     st.markdown(f'<div class="signed-bars" role="table">{head}{"".join(rows)}</div>', unsafe_allow_html=True)
+
+
+def confusion_heatmap(matrix, *, meant: str, read: str, height: int, font: int, label_font: int | None = None,
+                      key: str | None = None) -> None:  # fmt: skip
+    """A 10x10 count matrix (row: the digit meant, column: the digit read) as blue cells with their counts."""
+    rows = [{"meant": str(i), "read": str(j), "n": int(n)} for i, r in enumerate(matrix) for j, n in enumerate(r)]
+    labels = {"labelFontSize": label_font} if label_font else {}
+    spec = {
+        "height": height,
+        "layer": [
+            {"mark": "rect", "encoding": {"color": {"field": "n", "type": "quantitative", "legend": None, "scale": {"scheme": "blues"}}}},
+            {"mark": {"type": "text", "fontSize": font}, "encoding": {"text": {"field": "n", "type": "quantitative"}}},
+        ],
+        "encoding": {
+            "x": {"field": "read", "type": "ordinal", "title": read, "axis": {"labelAngle": 0, **labels}},
+            "y": {"field": "meant", "type": "ordinal", "title": meant, **({"axis": labels} if labels else {})},
+        },
+    }  # fmt: skip
+    st.vega_lite_chart(pd.DataFrame(rows), spec, width="stretch", key=key)

@@ -8,12 +8,12 @@ never changes), so thirty pages watching one training cost one rendering, not th
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from .. import state
 from ..i18n import t
 from . import maps
+from .charts import confusion_heatmap
 
 COLS = 8  # templates per row: 64 units make a square page
 
@@ -46,19 +46,7 @@ def digits() -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def confusion(matrix, key: str) -> None:
-    rows = [{"meant": str(i), "read": str(j), "n": int(n)} for i, r in enumerate(matrix) for j, n in enumerate(r)]
-    spec = {
-        "height": 260,
-        "layer": [
-            {"mark": "rect", "encoding": {"color": {"field": "n", "type": "quantitative", "legend": None, "scale": {"scheme": "blues"}}}},
-            {"mark": {"type": "text", "fontSize": 11}, "encoding": {"text": {"field": "n", "type": "quantitative"}}},
-        ],
-        "encoding": {
-            "x": {"field": "read", "type": "ordinal", "title": t("live.read"), "axis": {"labelAngle": 0}},
-            "y": {"field": "meant", "type": "ordinal", "title": t("live.meant")},
-        },
-    }  # fmt: skip
-    st.vega_lite_chart(pd.DataFrame(rows), spec, width="stretch", key=key)
+    confusion_heatmap(matrix, meant=t("live.meant"), read=t("live.read"), height=260, font=11, key=key)
 
 
 def show(job_id: str, snap, digits, *, with_confusion: bool, key: str) -> None:

@@ -6,14 +6,13 @@ hide a drawing, clear the room (after a confirmation), export the drawings for t
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from mnist_core.train import evaluate
 
 from .. import presenter, state
 from ..catalogue import active_model, model_choices
-from ..components.charts import bar_counts
+from ..components.charts import bar_counts, confusion_heatmap
 from ..components.wall import wall
 from ..i18n import t
 from ..resources import room_store
@@ -40,20 +39,8 @@ def scores(store) -> None:
 
 
 def confusion_chart(matrix) -> None:
-    rows = [{"meant": str(i), "read": str(j), "n": int(n)} for i, row in enumerate(matrix) for j, n in enumerate(row)]
-    spec = {
-        "height": 320,
-        "layer": [
-            {"mark": "rect", "encoding": {"color": {"field": "n", "type": "quantitative", "legend": None, "scale": {"scheme": "blues"}}}},
-            {"mark": {"type": "text", "fontSize": 14}, "encoding": {"text": {"field": "n", "type": "quantitative"}}},
-        ],
-        "encoding": {
-            "x": {"field": "read", "type": "ordinal", "title": t("room.read"), "axis": {"labelAngle": 0, "labelFontSize": 16}},
-            "y": {"field": "meant", "type": "ordinal", "title": t("room.meant"), "axis": {"labelFontSize": 16}},
-        },
-    }  # fmt: skip
     st.markdown(f"**{t('room.confusion')}**")
-    st.vega_lite_chart(pd.DataFrame(rows), spec, width="stretch")
+    confusion_heatmap(matrix, meant=t("room.meant"), read=t("room.read"), height=320, font=14, label_font=16)
 
 
 def compare(store) -> None:
