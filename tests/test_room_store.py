@@ -344,6 +344,31 @@ def test_two_app_servers_share_one_sqlite_file(tmp_path):
     check_every_drawing_stored_once(location, results)
 
 
+def test_stores_opening_a_new_file_at_once_all_get_in(tmp_path):
+    """A worker and a page starting on a new room open its file together. SQLite's switch to WAL
+    mode ignores the busy timeout: unretried, 30 of 300 such starts (four threads) failed at once."""
+    failures = []
+    for n in range(100):
+        location, start = str(tmp_path / f"room{n}.sqlite3"), threading.Barrier(4)
+
+        def open_and_count(location=location, start=start):
+            store = open_store(location, timeout_s=5)
+            start.wait()
+            try:
+                store.counts()
+            except RoomError as e:
+                failures.append(str(e))
+            finally:
+                store.close()
+
+        threads = [threading.Thread(target=open_and_count) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+
+
 # ---------------------------------------------------------------------------------------- the export
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,6 +33,20 @@ def file_id(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return found.st_dev, found.st_ino
+
+
+def _wal(cursor, timeout_s: float) -> str:
+    """Switch to WAL mode, waiting up to timeout_s: the switch ignores the busy timeout, and two
+    processes opening a new file together failed it at once with "database is locked" (3 of 200
+    new files opened by three processes at once; a worker and a page starting on a new room do)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def setup(engine: sa.Engine, timeout_s: float, path: Path | None) -> None:
@@ -50,7 +66,7 @@ def setup(engine: sa.Engine, timeout_s: float, path: Path | None) -> None:
         dbapi_conn.isolation_level = None  # sqlite3 would BEGIN on its own terms; _begin does it instead
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-        mode = cursor.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _wal(cursor, timeout_s)
         if mode != "wal":  # a read-only file keeps its mode; reads still work
             logger.warning("room database not in WAL mode (%s)", mode)
         cursor.close()
