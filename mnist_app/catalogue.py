@@ -17,6 +17,7 @@ from mnist_core import checkpoints as ckpt
 from mnist_core.config import ModelConfig, TrainConfig, checkpoint_dir
 
 from . import state
+from .i18n import t
 from .state import OWN_MODEL, Key
 
 SHELF_TTL_S = 2.0  # a model saved or a default chosen on another server shows here within this
@@ -40,7 +41,7 @@ class ModelChoice:
     @property
     def architecture(self) -> str:
         text = "-".join(str(n) for n in (784, *self.model_config.hidden, 10))
-        return text + (f", dropout {self.model_config.dropout:g}" if self.model_config.dropout else "")
+        return text + (", " + t("model.dropout", p=f"{self.model_config.dropout:g}") if self.model_config.dropout else "")
 
     @property
     def accuracy(self) -> float | None:

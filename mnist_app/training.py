@@ -22,7 +22,7 @@ import streamlit as st
 from mnist_core.config import ConfigError, ModelConfig, TrainConfig
 
 from . import state
-from .i18n import t
+from .i18n import duration, t
 from .settings import ABANDON_S, LIMITS, POLL_S, QUEUE_POLL_S, TUTORIAL_MODEL, TUTORIAL_TRAIN, max_train_seconds
 from .state import OWN_MODEL, Key
 
@@ -141,12 +141,6 @@ def workers_alive() -> int | None:
         return room_queue().workers_alive()
     except RoomError:
         return None
-
-
-def duration(seconds: float) -> str:
-    """A duration in the session's words: "1분 20초", "45 s"."""
-    minutes, rest = divmod(max(0, round(seconds)), 60)
-    return t("time.min_s", m=minutes, s=rest) if minutes else t("time.s", s=rest)
 
 
 def nickname(code: str) -> str:

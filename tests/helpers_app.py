@@ -16,7 +16,7 @@ from PIL import Image
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
-from mnist_app.i18n import CATALOGUES
+from mnist_app.i18n import text_in
 from mnist_app.state import Key
 
 CANVAS = 336
@@ -25,8 +25,7 @@ LANGS = ("ko", "en")
 
 def T(lang: str, key: str, **values) -> str:
     """What the app shows for `key` in `lang`."""
-    text = CATALOGUES[lang][key]
-    return text.format(**values) if values else text
+    return text_in(lang, key, **values)
 
 
 def canvas_value(rgba: np.ndarray) -> dict:
