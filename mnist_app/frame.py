@@ -70,12 +70,18 @@ def write_url() -> None:
 
 
 def display_name(name: str) -> str:
-    """A model's name on the page: a checkpoint's own name, or "your model" in the session's language."""
+    """A model's name on the page: a checkpoint's own name, or "the model I trained" in the session's
+    language (never the internal OWN_MODEL; i18n.t renames it too, wherever it is passed)."""
     return t("model.own") if name == OWN_MODEL else name
 
 
+def listed_name(name: str) -> str:
+    """A model's name in lists and the header, where an unsaved one says so."""
+    return f"{display_name(name)} ({t('model.unsaved')})" if name == OWN_MODEL else name
+
+
 def model_label(choice) -> str:
-    name = display_name(choice.name)
+    name = listed_name(choice.name)
     if choice.accuracy is None:
         return f"{name} · {choice.architecture}"
     return t("model.label", name=name, architecture=choice.architecture, accuracy=f"{100 * choice.accuracy:.2f}")

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from helpers_app import LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, training_job, wait_for_training
-from mnist_app.state import Key
+from mnist_app.state import OWN_MODEL, Key
 from mnist_core import lesson
 
 
@@ -43,7 +43,8 @@ def test_the_lesson_walks_the_tutorials_seven_steps(app_test, tiny_data, tiny_mn
         if step == "predict":
             assert T(lang, "lesson.predicted", index=2018, predicted=int(at.session_state[Key.TRAINED].model(
                 __import__("torch").from_numpy(tiny_data.x_test[2018:2019])).argmax()), label=int(tiny_data.y_test[2018]),
-                model=":trained") in markdown_text(at)  # fmt: skip
+                model=T(lang, "model.own")) in markdown_text(at)  # fmt: skip
+            assert OWN_MODEL not in markdown_text(at)  # named for people, never by its internal id
         if number < len(lesson.STEPS) - 1:
             at.button(key="lesson_next").click().run()
         assert_clean(at)

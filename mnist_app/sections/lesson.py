@@ -15,6 +15,7 @@ from mnist_core.train import evaluate, new_model
 from .. import state, training
 from ..catalogue import active_model
 from ..components import figures
+from ..frame import display_name
 from ..i18n import language, t
 from ..resources import Dataset, require_data, test_probabilities
 from ..room import RoomError
@@ -101,7 +102,8 @@ def step_predict(data: Dataset) -> None:
     i = TUTORIAL.predict_index
     probs = test_probabilities(model.cache_id, model.model, data.split.x_test)[i]
     st.image(digit_png(data.split.x_test[i], f"X_test[{i}]"), width=260)
-    st.markdown(t("lesson.predicted", index=i, predicted=int(probs.argmax()), label=int(data.split.y_test[i]), model=model.name))
+    st.markdown(t("lesson.predicted", index=i, predicted=int(probs.argmax()), label=int(data.split.y_test[i]),
+                  model=display_name(model.name)))  # fmt: skip
 
 
 SHOW = {"load": step_load, "prepare": step_prepare, "model": step_model, "untrained": step_untrained,

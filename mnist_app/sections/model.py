@@ -9,7 +9,7 @@ import streamlit as st
 from .. import presenter, state
 from ..catalogue import ModelChoice, active_model, deletable, delete_saved, list_models, model_choices
 from ..components import export
-from ..frame import display_name, model_label
+from ..frame import listed_name, model_label
 from ..i18n import t
 from ..presenter import MAX_KEY_CHARS
 from ..room import RoomError
@@ -22,7 +22,7 @@ def table(choices: dict[str, ModelChoice], active: str | None) -> pd.DataFrame:
     rows = [
         {
             t("model.col.active"): "●" if name == active else "",
-            t("model.col.name"): display_name(name),
+            t("model.col.name"): listed_name(name),
             t("model.col.owner"): t("train.nick", code=c.nick) if c.nick else "",
             t("model.col.architecture"): c.architecture,
             t("model.col.accuracy"): None if c.accuracy is None else 100 * c.accuracy,
