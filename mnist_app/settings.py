@@ -32,7 +32,8 @@ ABANDON_S = 300  # a training nobody has looked at for this long (tab closed) is
 # above 0.95 on 99.9%.
 # (tests/test_app_calibration.py checks the rule on the shipped default checkpoint.)
 UNSURE_BELOW = 0.9
-LIMITS = {"epochs": 100, "hidden": 4096, "layers": 6, "batch_size": 60_000, "seed": 2**32 - 1}
+# What the Train section accepts (training.parse_options); its refusals name these (train.invalid.*).
+LIMITS = {"epochs": 100, "lr": 1, "hidden": 4096, "layers": 6, "batch_size": 60_000, "seed": 2**32 - 1}
 
 
 def max_train_seconds() -> float:

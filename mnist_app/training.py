@@ -46,8 +46,11 @@ def parse_options() -> tuple[ModelConfig, TrainConfig]:
     values = {name: state.get(key) for name, key in
               (("epochs", Key.TRAIN_EPOCHS), ("lr", Key.TRAIN_LR), ("batch_size", Key.TRAIN_BATCH), ("seed", Key.TRAIN_SEED))}  # fmt: skip
     for name in ("epochs", "batch_size", "seed"):
-        if not 0 <= values[name] <= LIMITS[name] or int(values[name]) != values[name]:
+        low = 0 if name == "seed" else 1
+        if not low <= values[name] <= LIMITS[name] or int(values[name]) != values[name]:
             raise ConfigError(name, values[name])
+    if not 0 < values["lr"] <= LIMITS["lr"]:  # NaN too
+        raise ConfigError("lr", values["lr"])
     train_config = TrainConfig(epochs=int(values["epochs"]), lr=float(values["lr"]),
                                batch_size=int(values["batch_size"]), seed=int(values["seed"]))  # fmt: skip
     return model_config, train_config

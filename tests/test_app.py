@@ -345,14 +345,6 @@ def test_out_of_range_options_are_refused_in_the_sessions_words(app_test, no_dat
     assert at.session_state[Key.TRAIN_JOB] is None
 
 
-@pytest.mark.parametrize(("key", "low", "high"), [(Key.TRAIN_EPOCHS, 1, 100), (Key.TRAIN_BATCH, 1, 60_000), (Key.TRAIN_SEED, 0, 2**32 - 1)])
-def test_number_inputs_refuse_out_of_range_values_as_they_are_typed(app_test, no_data, key, low, high):
-    at = open_section(app_test(), "train")
-    field = at.number_input(key=key).proto
-    assert (field.has_min, field.min, field.has_max, field.max) == (True, low, True, high)
-    assert at.number_input(key=Key.TRAIN_LR).proto.min > 0
-
-
 def test_stop_ends_training_and_keeps_the_active_model(app_test, tiny_data):
     at = open_section(app_test(), "train")
     set_training_options(at, epochs=100)

@@ -20,13 +20,15 @@ from ..state import Key
 
 
 def options(disabled: bool) -> None:
-    """The inputs; their ranges refuse negative or absurd values as they are typed."""
+    """The inputs, without bounds: Streamlit would keep a typed value outside them off the server (the
+    field turns red, an English tooltip says why, and Train would use the previous value), so a value
+    out of range reaches `start`, which refuses it in the session's language (training.parse_options)."""
     c = st.columns(5)
-    c[0].number_input(t("train.epochs"), min_value=1, max_value=LIMITS["epochs"], step=1, key=Key.TRAIN_EPOCHS, disabled=disabled)
-    c[1].number_input(t("train.lr"), min_value=0.0001, max_value=1.0, step=0.001, format="%.4f", key=Key.TRAIN_LR, disabled=disabled)
-    c[2].number_input(t("train.batch"), min_value=1, max_value=LIMITS["batch_size"], step=16, key=Key.TRAIN_BATCH, disabled=disabled)
+    c[0].number_input(t("train.epochs"), step=1, key=Key.TRAIN_EPOCHS, disabled=disabled)
+    c[1].number_input(t("train.lr"), step=0.001, format="%.4f", key=Key.TRAIN_LR, disabled=disabled)
+    c[2].number_input(t("train.batch"), step=16, key=Key.TRAIN_BATCH, disabled=disabled)
     c[3].text_input(t("train.hidden"), key=Key.TRAIN_HIDDEN, disabled=disabled, help=t("train.hidden_help"), max_chars=64)
-    c[4].number_input(t("train.seed"), min_value=0, max_value=LIMITS["seed"], step=1, key=Key.TRAIN_SEED, disabled=disabled)
+    c[4].number_input(t("train.seed"), step=1, key=Key.TRAIN_SEED, disabled=disabled)
 
 
 def start() -> None:
