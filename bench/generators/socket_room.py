@@ -68,9 +68,10 @@ def record(url: str, lang: str = "en") -> Recording:
 
 def _timed(message: bytes) -> bool:
     """A fragment's timed rerun (following the presenter polls once a second): the page's own timer,
-    not the participant's drawing, so it is not replayed."""
+    not the participant's drawing, so it is not replayed. A stroke is a fragment's rerun too (the
+    canvas's, sections/draw.py), but not an automatic one."""
     back = BackMsg.FromString(message)
-    return back.WhichOneof("type") == "rerun_script" and bool(back.rerun_script.fragment_id)
+    return back.WhichOneof("type") == "rerun_script" and back.rerun_script.is_auto_rerun
 
 
 @dataclass
