@@ -4,16 +4,23 @@ answer. Nothing about the person but an anonymous id for this browser session.
 
 The tap's callback runs before the script, so the drawing it stores is the one on screen at the last
 run (`Key.ROOM_PENDING`); a drawing is stored at most once (`Key.ROOM_SAVED` holds its fingerprint).
+
+All ten digits are on screen at once, in one row on a laptop or projector and two rows of five on a
+phone (style/base.css, `.st-key-room_meant`): a sideways strip hid 8 and 9, the digits a model misreads
+most. The thanks takes the buttons' place and a refusal sits right under them; either is scrolled into
+view after the tap, and after Clear the canvas is (components/reveal.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 import numpy as np
 import streamlit as st
 
 from . import state
+from .components.reveal import reveal
 from .i18n import t
 from .resources import room_store
 from .state import Key
@@ -28,15 +35,28 @@ def offer(x28: np.ndarray, probs: np.ndarray, model_name: str, canvas: np.ndarra
     key = fingerprint(x28)
     state.put(Key.ROOM_PENDING, {"key": key, "x28": x28, "probs": probs, "model": model_name, "canvas": canvas})
     if state.get(Key.ROOM_SAVED) == key:
-        show_score()
+        with st.container(key="room_thanks"):
+            show_score()
         return
     left, right = st.columns([1, 3], vertical_alignment="bottom")
     left.button(t("room.yes"), key="room_yes", on_click=submit, args=(int(probs.argmax()),), type="primary", width="stretch")
-    right.pills(t("room.no"), [str(d) for d in range(10)], key=Key.ROOM_MEANT, on_change=submit_meant)
+    right.pills(t("room.no"), [str(d) for d in range(10)], key=Key.ROOM_MEANT, on_change=submit_meant, width="stretch", wrap=True)
 
 
 def forget() -> None:
+    """The canvas is empty: the next drawing is a new one. Right after Clear (a drawing was on
+    screen), bring the canvas back into view: on a phone the page was scrolled down to the digits."""
+    if state.get(Key.ROOM_PENDING) is not None:
+        state.put(Key.ROOM_REVEAL, ('[class*="st-key-draw_canvas"]', "nearest", secrets.token_hex(4)))
+    state.put(Key.ROOM_PENDING, None)  # nothing left to store, or for Inside to show
     state.put(Key.ROOM_SAVED, None)
+    state.put(Key.ROOM_ERROR, None)  # a refusal was about that drawing
+    show_reveal()
+
+
+def show_reveal() -> None:
+    if state.get(Key.ROOM_REVEAL) is not None:
+        reveal(*state.get(Key.ROOM_REVEAL))
 
 
 def submit_meant() -> None:
@@ -59,10 +79,13 @@ def submit(label: int) -> None:
             probabilities=pending["probs"].tolist(), input28=pending["x28"], thumbnail=thumbnail_png(grey),
         )  # fmt: skip
     except RoomError as e:
-        state.put(Key.ROOM_ERROR, e.code)
+        state.put(Key.ROOM_ERROR, e.code)  # under the digits, in view: the tap must not seem to do nothing
+        state.put(Key.ROOM_REVEAL, (".st-key-room_refusal", "nearest", secrets.token_hex(4)))
         return
     state.put(Key.ROOM_ERROR, None)
     state.put(Key.ROOM_SAVED, pending["key"])
+    # The thanks at the bottom of the screen: on a phone that brings the canvas back for the next drawing.
+    state.put(Key.ROOM_REVEAL, (".st-key-room_thanks", "end", secrets.token_hex(4)))
 
 
 def show_score() -> None:
@@ -77,6 +100,9 @@ def show_score() -> None:
 
 
 def show_error() -> None:
+    """Under the digits: why the last tap stored nothing; then the scroll that brings it (or the thanks) into view."""
     code = state.get(Key.ROOM_ERROR)
     if code:
-        st.warning(t(f"room.error.{code}"))
+        with st.container(key="room_refusal"):
+            st.warning(t(f"room.error.{code}"))
+    show_reveal()

@@ -44,7 +44,10 @@ def read_url() -> None:
     if query.get("key"):
         from . import presenter  # here, not above: it imports torch, which the header waits for otherwise
 
-        presenter.unlock(query["key"])  # read once and never written back into the URL
+        if presenter.unlock(query["key"]):  # read once and never written back into the URL
+            state.put(Key.FLASH, ("success", "presenter.welcome", {"hours": presenter.PASS_S // 3600}))
+        elif not state.get(Key.FLASH):  # not locked out (that says so already): plainly wrong
+            state.put(Key.FLASH, ("error", "presenter.wrong_key", {}))
     state.put(Key.URL_READ, True)
 
 

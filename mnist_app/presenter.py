@@ -3,11 +3,19 @@
 The key comes from MNIST_PRESENTER_KEY on the server; a session gives it once (`?key=` in the URL or
 the field in the Model section). Without it the actions are not shown, and `allowed()` refuses them
 if a session forges the widget or calls them anyway. With no key set on the server nobody has them.
+
+A browser that gave the key keeps a pass for PASS_S (a workshop's day), so a reload of the projector
+keeps its rights with the key neither in the address nor on screen: "<expiry>.<HMAC-SHA256>", signed
+with a secret derived from the key itself (so every app server of a room accepts it, nothing new
+needs configuring, and changing MNIST_PRESENTER_KEY ends every pass). components/identity.py keeps
+it in the browser's localStorage beside the participant's token; a pass does not contain the key.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
+import hashlib
 import hmac
 import logging
 import math
@@ -39,7 +47,57 @@ def unlock(given: str) -> bool:
         given.encode("utf-8", "surrogatepass"), key.encode("utf-8"))  # a lone surrogate from JSON: wrong, not an error
     state.put(Key.IS_PRESENTER, ok)
     state.put(Key.KEY_GUESSES, ()) if ok else _wrong(now)
+    if ok:
+        state.put(Key.PRESENTER_PASS, issue_pass())
+        state.put(Key.PASS_FORGET, False)
     return ok
+
+
+PASS_S = 12 * 3600  # how long a browser keeps the presenter's rights without the key: a workshop's day
+MAX_PASS_CHARS = 100  # "<10 digits>.<64 hex digits>"; a longer text is refused unread
+PASS_ROUNDS = 200_000
+
+
+@functools.lru_cache(maxsize=4)
+def _pass_secret(key: str) -> bytes:
+    """The signing secret: slow to derive (0.2-0.3 s here, once per key and process), so that a pass copied from
+    a browser does not make the key cheap to guess offline."""
+    return hashlib.pbkdf2_hmac("sha256", key.encode("utf-8"), b"mnist-presenter-pass", PASS_ROUNDS)
+
+
+def issue_pass(now: float | None = None) -> str:
+    """A pass for this browser, valid PASS_S from `now` (wall-clock seconds: servers share it)."""
+    expires = int((time.time() if now is None else now) + PASS_S)
+    return f"{expires}.{hmac.new(_pass_secret(presenter_key()), str(expires).encode(), 'sha256').hexdigest()}"
+
+
+def pass_valid(text: object, now: float | None = None) -> bool:
+    """Whether `text` is a pass this server's key signed that has not expired."""
+    key = presenter_key()
+    if not key or not isinstance(text, str) or len(text) > MAX_PASS_CHARS or text.count(".") != 1:
+        return False
+    expires, signature = text.split(".")
+    if not (expires.isascii() and expires.isdigit()) or int(expires) <= (time.time() if now is None else now):
+        return False
+    expected = hmac.new(_pass_secret(key), expires.encode(), "sha256").hexdigest()
+    return hmac.compare_digest(signature.encode("ascii", "replace"), expected.encode())
+
+
+def resume(text: object) -> bool:
+    """A browser's kept pass (identity.py): valid, the session is the presenter again; otherwise the
+    browser is told to drop it. No guessing limit: a signature is 256 bits."""
+    ok = pass_valid(text)
+    if ok:
+        state.put(Key.IS_PRESENTER, True)
+    state.put(Key.PASS_FORGET, not ok)
+    return ok
+
+
+def give_up() -> None:
+    """This browser stops being the presenter's (a shared computer): the session and its kept pass."""
+    state.put(Key.IS_PRESENTER, False)
+    state.put(Key.PRESENTER_PASS, None)
+    state.put(Key.PASS_FORGET, True)
 
 
 # Guessing limits. A key of 16 random letters has 26^16 values; at most SERVER_LIMIT guesses a minute

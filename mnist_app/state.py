@@ -51,7 +51,9 @@ class Key:
     ROOM_SAVED = "room_saved"  # the fingerprint of the last drawing stored: one drawing, stored once
     ROOM_ERROR = "room_error"  # why the last drawing was not stored (a RoomError code)
     ROOM_MEANT = "room_meant"  # the "no, I meant ..." digit pills
+    ROOM_REVEAL = "room_reveal"  # what to scroll into view after a tap or Clear: (selector, block, nonce) or None
     ROOM_HIDE_ID = "room_hide_id"  # the presenter's: which drawing to hide
+    ROOM_HIDE_WHO = "room_hide_who"  # the presenter's: whose drawings to hide (a token; the page shows the nickname)
     ROOM_CLEAR_SURE = "room_clear_sure"  # the presenter's confirmation before clearing the room
     LESSON_STEP = "lesson_step"  # 0 to 6: the tutorial's step on screen
     EVAL_TRUE = "evaluate_true"  # the mistakes shown: this true digit ("*": any); the matrix's click sets it too
@@ -125,7 +127,9 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.ROOM_SAVED: None,
     Key.ROOM_ERROR: None,
     Key.ROOM_MEANT: None,
+    Key.ROOM_REVEAL: None,
     Key.ROOM_HIDE_ID: 1,
+    Key.ROOM_HIDE_WHO: None,
     Key.ROOM_CLEAR_SURE: False,
     Key.EVAL_MATRIX_SEEN: frozenset(),
     Key.EVAL_GALLERY_SEEN: frozenset(),
@@ -169,9 +173,14 @@ def init() -> None:
 
 def adopt_token(token: str) -> None:
     """The participant's token, and the nickname that goes with it (the same in every tab of a browser)."""
-    digest = hashlib.sha256(token.encode("ascii")).digest()
     st.session_state[Key.TOKEN] = token
-    st.session_state[Key.NICK] = "".join(NICK_LETTERS[b % len(NICK_LETTERS)] for b in digest[:3])
+    st.session_state[Key.NICK] = nick_of(token)
+
+
+def nick_of(token: str) -> str:
+    """The nickname others see for a token (three letters from a hash of it: it tells nothing of the token)."""
+    digest = hashlib.sha256(token.encode("ascii", "replace")).digest()
+    return "".join(NICK_LETTERS[b % len(NICK_LETTERS)] for b in digest[:3])
 
 
 def get(key: str):

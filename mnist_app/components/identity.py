@@ -5,6 +5,10 @@ the nickname others see. The session makes one at its start (state.init); this s
 invisible, keeps it in the browser's localStorage: a browser that has one already sends it back and
 the session adopts it, one that has none stores the session's. A token that is not 32 hex digits is
 ignored, so a crafted value can neither be long nor carry markup.
+
+It keeps the presenter's pass the same way (presenter.py: a signed, expiring proof that this browser
+gave the presenter key): stored when the server issues one, sent back by a new session (a reload),
+dropped when the server says it is refused or given up.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from ..state import Key
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
 STORAGE_KEY = "mnist-participant"
+PASS_KEY = "mnist-presenter"
 
 _JS = """
 export default function ({ data, setStateValue }) {
@@ -32,8 +37,16 @@ export default function ({ data, setStateValue }) {
     token = data.token;
   }
   if (token !== data.token) setStateValue('token', token);
+  try {
+    if (data.pass) window.localStorage.setItem('%(pass)s', data.pass);
+    else if (data.forget) window.localStorage.removeItem('%(pass)s');
+    else if (!data.presenter) {
+      const kept = window.localStorage.getItem('%(pass)s');
+      if (kept) setStateValue('pass', kept);
+    }
+  } catch (e) {}  // no storage: the presenter gives the key again after a reload
 }
-""" % {"storage": STORAGE_KEY}
+""" % {"storage": STORAGE_KEY, "pass": PASS_KEY}
 
 _identity = st.components.v2.component("mnist_app.identity", html="<span hidden></span>", js=_JS, isolate_styles=False)
 
@@ -46,7 +59,16 @@ def _adopt() -> None:
         state.put(Key.TOKEN_CHECKED, False)  # a returning browser: it may have a training going (training.py)
 
 
+def _resume() -> None:
+    from .. import presenter  # its checks, only when a browser sends a pass
+
+    value = state.get(Key.IDENTITY)
+    presenter.resume(value.get("pass") if isinstance(value, dict) else None)
+
+
 def sync() -> None:
     """Mount the component (every run: it stays mounted and costs nothing when nothing changed)."""
+    data = {"token": state.get(Key.TOKEN), "pass": state.get(Key.PRESENTER_PASS) or "",
+            "forget": state.get(Key.PASS_FORGET), "presenter": bool(state.get(Key.IS_PRESENTER))}  # fmt: skip
     with st.container(key="identity"):  # hidden by base.css; its script runs all the same
-        _identity(data={"token": state.get(Key.TOKEN)}, key=Key.IDENTITY, on_token_change=_adopt)
+        _identity(data=data, key=Key.IDENTITY, on_token_change=_adopt, on_pass_change=_resume)

@@ -51,7 +51,7 @@ def controls(n: int, wrong: np.ndarray) -> int:
 
 def show(index: int, x: np.ndarray, label: int, probs: np.ndarray) -> None:
     left, right = st.columns([2, 3], gap="large")
-    left.image(pixels(x.reshape(28, 28), 280), caption=t("test.caption", index=index), width=280)
+    left.image(pixels(x.reshape(28, 28), 280), caption=t("test.caption", index=index), width=280, alt=t("test.caption", index=index))
     with right:
         cards.test_result(index, label, int(probs.argmax()))
         probability_chart(probs, true_label=label, height=220)

@@ -47,14 +47,14 @@ def untrained(_x_test: np.ndarray, _y_test: np.ndarray, key: str) -> tuple[int, 
 
 def step_load(data: Dataset) -> None:
     st.markdown(t("lesson.shapes", x=str(data.mnist.images.shape), y=str(data.mnist.labels.shape)))
-    st.image(digit_png(data.mnist.images[0] / 255.0, "X[0]"), width=260)
+    st.image(digit_png(data.mnist.images[0] / 255.0, "X[0]"), width=260, alt="X[0]")
     st.markdown(t("lesson.label_is", label=int(data.mnist.labels[0])))
 
 
 def step_prepare(data: Dataset) -> None:
     st.markdown(t("lesson.split", train=len(data.split.y_train), test=len(data.split.y_test)))
     captions = tuple(str(int(v)) for v in data.split.y_train[:16])
-    st.image(gallery_png(data.split.x_train[:16], captions), width=560)
+    st.image(gallery_png(data.split.x_train[:16], captions), width=560, alt=", ".join(captions))
 
 
 def step_model(data: Dataset) -> None:
@@ -101,7 +101,7 @@ def step_predict(data: Dataset) -> None:
     model = active_model()
     i = TUTORIAL.predict_index
     probs = test_probabilities(model.cache_id, model.model, data.split.x_test)[i]
-    st.image(digit_png(data.split.x_test[i], f"X_test[{i}]"), width=260)
+    st.image(digit_png(data.split.x_test[i], f"X_test[{i}]"), width=260, alt=f"X_test[{i}]")
     st.markdown(t("lesson.predicted", index=i, predicted=int(probs.argmax()), label=int(data.split.y_test[i]),
                   model=display_name(model.name)))  # fmt: skip
 

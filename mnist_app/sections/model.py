@@ -92,6 +92,7 @@ def presenter_form(choices: dict[str, ModelChoice]) -> None:
                 st.warning(t("presenter.wrong_key"))
             return
         st.caption(t("presenter.unlocked"))
+        st.button(t("presenter.give_up"), key="presenter_give_up", on_click=presenter.give_up, icon=":material/logout:")
         names = [n for n in choices if n != OWN_MODEL]
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         name = left.selectbox(t("presenter.default"), names, key="default_select")
