@@ -2,6 +2,11 @@
 
 Specs are written out rather than built with Altair: Altair validates its spec on every rerun, which
 costs tens of milliseconds of the GIL that the other sessions and a running training share.
+
+Every chart's axis labels, titles and legend are at least the page's body size and in its text colour
+(`legible`): Streamlit's chart theme draws them at 14-15 px in a grey of 60%, which a projector washes
+out. The body size depends on the window (style/*.css: 18 px, 21 px from 1600 px wide; presenter mode
+22 px and 26 px), so the size is a Vega expression of the window's width, not a number.
 """
 
 from __future__ import annotations
@@ -12,9 +17,29 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from .. import state
 from ..i18n import t
+from ..state import Key
 
 PREDICTED, TRUE, OTHER = "#e4572e", "#2e7d32", "#7f8fa6"
+INK = "#31333f"  # the page's text colour
+WIDE = 1600  # px: the window width from which the page's type is larger (style/base.css, presenter.css)
+
+
+def body_px() -> dict:
+    """The page's body size in px, as a Vega expression of the window's width (see the module's docstring)."""
+    small, large = (22, 26) if state.get(Key.PRESENTER) else (18, 21)
+    return {"expr": f"windowSize()[0] >= {WIDE} ? {large} : {small}"}
+
+
+def legible(spec: dict) -> dict:
+    """`spec` with its axes, legend and title at the body size and in the text colour; every label of a
+    discrete axis shown (Vega-Lite drops every other one that it thinks would overlap)."""
+    size = body_px()
+    text = {"labelFontSize": size, "titleFontSize": size, "labelColor": INK, "titleColor": INK}
+    spec["config"] = {"axis": {**text, "labelOverlap": False}, "legend": text,
+                      "title": {"fontSize": size, "color": INK}}  # fmt: skip
+    return spec
 
 
 def probability_chart(probs: np.ndarray, *, true_label: int | None = None, height: int = 260) -> None:
@@ -26,13 +51,13 @@ def probability_chart(probs: np.ndarray, *, true_label: int | None = None, heigh
         "mark": {"type": "bar", "tooltip": True},
         "height": height,
         "encoding": {
-            "x": {"field": "digit", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0, "labelFontSize": 22}},
+            "x": {"field": "digit", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
             "y": {"field": "p", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": t("chart.probability"),
-                  "axis": {"format": "%", "labelFontSize": 15, "titleFontSize": 15}},
+                  "axis": {"format": "%"}},
             "color": {"field": "colour", "type": "nominal", "scale": None},
         },
     }  # fmt: skip
-    st.vega_lite_chart(frame, spec, width="stretch")
+    st.vega_lite_chart(frame, legible(spec), width="stretch")
 
 
 def models_chart(probs: dict[str, np.ndarray], *, height: int = 240) -> None:
@@ -46,16 +71,16 @@ def models_chart(probs: dict[str, np.ndarray], *, height: int = 240) -> None:
         "mark": {"type": "bar", "tooltip": True},
         "height": height,
         "encoding": {
-            "x": {"field": "digit", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0, "labelFontSize": 20}},
+            "x": {"field": "digit", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
             "xOffset": {"field": "model", "sort": names},
             "y": {"field": "p", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": t("chart.probability"),
-                  "axis": {"format": "%", "labelFontSize": 14, "titleFontSize": 14}},
+                  "axis": {"format": "%"}},
             "color": {"field": "model", "type": "nominal", "sort": names, "title": None,
                       "scale": {"range": [OTHER, "#3b6fb6", PREDICTED][: len(names)]},  # the untrained network grey
-                      "legend": {"orient": "top", "labelFontSize": 14, "symbolSize": 160}},
+                      "legend": {"orient": "top", "symbolSize": 160}},
         },
     }  # fmt: skip
-    st.vega_lite_chart(frame, spec, width="stretch")
+    st.vega_lite_chart(frame, legible(spec), width="stretch")
 
 
 def line_chart(frame: pd.DataFrame, column: str, *, height: int = 240) -> None:
@@ -64,12 +89,11 @@ def line_chart(frame: pd.DataFrame, column: str, *, height: int = 240) -> None:
         "mark": {"type": "line"},
         "height": height,
         "encoding": {
-            "x": {"field": "epoch", "type": "quantitative", "title": t("chart.epoch"),
-                  "axis": {"labelFontSize": 14, "titleFontSize": 14}},
-            "y": {"field": column, "type": "quantitative", "title": None, "axis": {"labelFontSize": 14}},
+            "x": {"field": "epoch", "type": "quantitative", "title": t("chart.epoch")},
+            "y": {"field": column, "type": "quantitative", "title": None},
         },
     }  # fmt: skip
-    st.vega_lite_chart(frame, spec, width="stretch")
+    st.vega_lite_chart(frame, legible(spec), width="stretch")
 
 
 def bar_counts(counts: np.ndarray, *, height: int = 300) -> None:
@@ -80,11 +104,11 @@ def bar_counts(counts: np.ndarray, *, height: int = 300) -> None:
         "height": height,
         "encoding": {
             "x": {"field": "digit", "type": "nominal", "sort": None, "title": t("chart.digit"),
-                  "axis": {"labelAngle": 0, "labelFontSize": 18, "titleFontSize": 15}},
-            "y": {"field": "n", "type": "quantitative", "title": t("chart.images"), "axis": {"labelFontSize": 14, "titleFontSize": 15}},
+                  "axis": {"labelAngle": 0}},
+            "y": {"field": "n", "type": "quantitative", "title": t("chart.images")},
         },
     }  # fmt: skip
-    st.vega_lite_chart(frame, spec, width="stretch")
+    st.vega_lite_chart(frame, legible(spec), width="stretch")
 
 
 def signed_bars(names: list[str], values: np.ndarray, *, name_title: str, value_title: str) -> None:
@@ -108,9 +132,9 @@ def signed_bars(names: list[str], values: np.ndarray, *, name_title: str, value_
 
 def confusion_heatmap(matrix, *, meant: str, read: str, height: int, font: int, label_font: int | None = None,
                       key: str | None = None) -> None:  # fmt: skip
-    """A 10x10 count matrix (row: the digit meant, column: the digit read) as blue cells with their counts."""
+    """A 10x10 count matrix (row: the digit meant, column: the digit read) as blue cells with their counts;
+    its labels at the body size, or `label_font` px if that is larger."""
     rows = [{"meant": str(i), "read": str(j), "n": int(n)} for i, r in enumerate(matrix) for j, n in enumerate(r)]
-    labels = {"labelFontSize": label_font} if label_font else {}
     spec = {
         "height": height,
         "layer": [
@@ -118,8 +142,11 @@ def confusion_heatmap(matrix, *, meant: str, read: str, height: int, font: int, 
             {"mark": {"type": "text", "fontSize": font}, "encoding": {"text": {"field": "n", "type": "quantitative"}}},
         ],
         "encoding": {
-            "x": {"field": "read", "type": "ordinal", "title": read, "axis": {"labelAngle": 0, **labels}},
-            "y": {"field": "meant", "type": "ordinal", "title": meant, **({"axis": labels} if labels else {})},
+            "x": {"field": "read", "type": "ordinal", "title": read, "axis": {"labelAngle": 0}},
+            "y": {"field": "meant", "type": "ordinal", "title": meant},
         },
     }  # fmt: skip
+    spec = legible(spec)
+    if label_font:
+        spec["config"]["axis"]["labelFontSize"] = {"expr": f"max({label_font}, {body_px()['expr']})"}
     st.vega_lite_chart(pd.DataFrame(rows), spec, width="stretch", key=key)

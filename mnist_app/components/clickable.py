@@ -24,12 +24,14 @@ import streamlit as st
 from PIL import Image
 
 from ..i18n import t
+from .charts import body_px, legible
 
 CELL, DIGIT = "cell", "digit"  # the selection parameters: a cell of the matrix, a digit of the gallery
 CELL_FIELDS, DIGIT_FIELDS = ("true", "read"), ("index",)
 RIGHT, WRONG, EDGE, CHOSEN = "#2e7d32", (198, 40, 40), "#d6d6d6", "#111111"  # green and red as the cards'
-MATRIX_HEIGHT = 440
-TILE_HEIGHT = 92  # a gallery row: the digit and its caption under it
+MATRIX_HEIGHT = 520  # the whole chart: ten rows of 36 px or more under its title, above its axis (labels up to 26 px)
+# A gallery tile's side in px at most, by the caption's size: "4→7 100%" is about 4.5 body sizes wide.
+TILE = {False: 96, True: 132}  # by presenter mode
 
 
 def selected(selection, fields: tuple[str, ...]) -> frozenset[tuple[int, ...]]:
@@ -79,9 +81,9 @@ def matrix_frame(matrix: np.ndarray, chosen: np.ndarray) -> pd.DataFrame:
 
 def matrix_spec(title: str) -> dict:
     """Rows: the true digit; columns: the digit read. Layers: the cells (clickable), counts, the outline."""
-    axis = {"labelAngle": 0, "labelFontSize": 16, "titleFontSize": 15, "ticks": False, "domain": False}
-    return {
-        "title": {"text": title, "anchor": "start", "fontSize": 16},
+    axis = {"labelAngle": 0, "ticks": False, "domain": False}
+    return legible({
+        "title": {"text": title, "anchor": "start"},
         "height": MATRIX_HEIGHT,
         "encoding": {
             "x": {"field": "read", "type": "ordinal", "title": t("evaluate.read"), "axis": axis},
@@ -97,7 +99,7 @@ def matrix_spec(title: str) -> dict:
             {"transform": [{"filter": "datum.chosen"}],  # last, so no neighbour's fill covers the outline
              "mark": {"type": "rect", "filled": False, "stroke": CHOSEN, "strokeWidth": 4, "aria": False}},
         ],
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def matrix_chart(matrix: np.ndarray, chosen: np.ndarray, *, title: str, key: str, on_select: Callable[[], None]):
@@ -114,13 +116,16 @@ def data_url(x: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def gallery_spec(rows: int, cols: int) -> dict:
+def gallery_spec(rows: int, cols: int, tile: int) -> dict:
     """Tiles as the room's wall draws them: black, a red edge (all mistakes), the caption under the digit.
-    Every column is there even when fewer digits are: two mistakes are two tiles, not two halves."""
+    Every column is there even when fewer digits are: two mistakes are two tiles, not two halves. A tile
+    is at most `tile` px wide, as it is high: a wide column leaves room on the right rather than
+    stretching the tiles flat (at 1920x1080 they were 100x60)."""
     band = {"type": "ordinal", "axis": None}
     return {
-        "height": rows * TILE_HEIGHT,
-        "encoding": {"x": {"field": "col", **band, "scale": {"domain": list(range(cols)), "paddingInner": 0.1}},
+        "height": rows * tile,
+        "encoding": {"x": {"field": "col", **band, "scale": {"domain": list(range(cols)), "paddingInner": 0.1,
+                                                               "range": [0, {"expr": f"min(width, {cols * tile})"}]}},
                      "y": {"field": "row", **band, "scale": {"paddingInner": 0.1}}},
         "layer": [
             {"params": [_selection(DIGIT, DIGIT_FIELDS)],  # the whole tile answers, caption included
@@ -130,17 +135,19 @@ def gallery_spec(rows: int, cols: int) -> dict:
                       "yOffset": -8, "aria": False},  # centred in its tile (Vega's way for images), raised above the caption
              "encoding": {"url": {"field": "url", "type": "nominal"}}},
             {"mark": {"type": "text", "color": "#ffffff", "baseline": "bottom", "yOffset": -4, "fontWeight": "bold", "aria": False,
-                      "fontSize": {"expr": "clamp(bandwidth('x') / 5.5, 9, 15)"}},
+                      "fontSize": body_px()},
              "encoding": {"text": {"field": "caption"}, "y": {"field": "row", **band, "bandPosition": 1}}},
         ],
     }  # fmt: skip
 
 
-def gallery_chart(images: np.ndarray, indices, captions, labels, *, cols: int, key: str, on_select: Callable[[], None]):
-    """Digits (N, 784) as tiles in `cols` columns, each with its caption; returns the chart's selection state."""
+def gallery_chart(images: np.ndarray, indices, captions, labels, *, cols: int, tile: int, key: str,
+                  on_select: Callable[[], None]):  # fmt: skip
+    """Digits (N, 784) as tiles in `cols` columns of at most `tile` px, each with its caption; returns the
+    chart's selection state."""
     n = len(indices)
     frame = pd.DataFrame({"index": [int(i) for i in indices], "url": [data_url(x) for x in images],
                           "caption": list(captions), "label": list(labels),
                           "col": [k % cols for k in range(n)], "row": [k // cols for k in range(n)]})  # fmt: skip
-    spec = gallery_spec(-(-n // cols), cols)
+    spec = gallery_spec(-(-n // cols), cols, tile)
     return st.vega_lite_chart(frame, spec, key=key, on_select=on_select, selection_mode=DIGIT, width="stretch")

@@ -25,7 +25,7 @@ from sklearn.metrics import ConfusionMatrixDisplay
 logger = logging.getLogger(__name__)
 GRAY = colormaps["gray"].with_extremes(bad="white")
 GAP = 2  # pixels of background between the tiles of a mosaic
-CAPTION_GAP = 10  # rows of background above each gallery tile, for its caption
+CAPTION_GAP = 13  # rows of background above each gallery tile, for its caption (a digit of 16 pt)
 
 
 def _register_korean_font() -> tuple[str, ...]:
@@ -89,18 +89,22 @@ def _grid(n: int, cols: int) -> tuple[int, int]:
     return cols, max(1, -(-n // cols))
 
 
-def gallery_figure(images: np.ndarray, captions: list[str], cols: int = 8, title: str | None = None) -> Figure:
-    """Digits (N, 28, 28) or (N, 784) in [0, 1] in a grid, a caption above each (e.g. '7 -> 2 (98%)')."""
+def gallery_figure(images: np.ndarray, captions: list[str], cols: int = 8, title: str | None = None, *,
+                   caption_pt: float = 16) -> Figure:  # fmt: skip
+    """Digits (N, 28, 28) or (N, 784) in [0, 1] in a grid, a caption above each (e.g. '7 -> 2 (98%)').
+
+    A tile is an inch wide: at the lesson's 560 px for eight, a caption of 16 pt is about the page's text
+    (8 pt was 8 px, unreadable from the back of a room)."""
     tiles = np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)
     cols, rows = _grid(len(tiles), cols)
-    fig = Figure(figsize=(1.0 * cols, 1.3 * rows + (0.4 if title else 0.1)), layout="constrained")
+    fig = Figure(figsize=(1.0 * cols, 1.45 * rows + (0.4 if title else 0.1)), layout="constrained")
     ax = fig.add_subplot()
     picture = mosaic(tiles, cols, top=CAPTION_GAP) if len(tiles) else np.full((28, 28), np.nan)
     ax.imshow(picture, cmap=GRAY, vmin=0.0, vmax=1.0, interpolation="nearest")
     for i, caption in enumerate(captions[: len(tiles)]):  # centred above its tile
         r, c = divmod(i, cols)
         ax.text(c * (28 + GAP) + 13.5, r * (CAPTION_GAP + 28 + GAP) + CAPTION_GAP - 1, caption,
-                va="bottom", ha="center", in_layout=False, **_text(fontsize=8))  # fmt: skip
+                va="bottom", ha="center", in_layout=False, **_text(fontsize=caption_pt))  # fmt: skip
     ax.set_axis_off()
     if title:
         ax.set_title(title, **_text())

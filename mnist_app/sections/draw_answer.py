@@ -56,9 +56,9 @@ def stages(prepared: Prepared | None) -> None:
     if prepared is None or prepared.problem is Problem.EMPTY:
         return
     st.markdown(f"**{t('draw.stages')}**")
-    st.image(pixels(prepared.crop, 112), caption=t("draw.crop"), width=112)
+    st.image(pixels(prepared.crop, 112), caption=t("draw.crop"), width=112, alt=t("draw.crop"))
     caption = t("draw.input_thinned" if prepared.thinned else "draw.input")  # a marker's strokes: thinned
-    st.image(pixels(prepared.digit, 168), caption=caption, width=168)
+    st.image(pixels(prepared.digit, 168), caption=caption, width=168, alt=caption)
 
 
 def show(image: np.ndarray | None, strokes: int, middle, right, refused: str | None = None) -> None:

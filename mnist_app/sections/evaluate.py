@@ -28,14 +28,15 @@ from ..i18n import t
 from ..resources import require_data, test_probabilities
 from ..state import Key
 
-GALLERY, COLS = 24, 6  # digits in the gallery: four rows of six
+GALLERY = 24  # digits at most in a gallery
+COLS = {False: 6, True: 4}  # the mistakes' columns: fewer, larger tiles on a projector (their captions at its body size)
 ANY = "*"  # the selectboxes' "any digit"
 DIGITS = [ANY, *map(str, range(10))]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def gallery_png(images: np.ndarray, captions: tuple[str, ...]) -> bytes:
-    return figures.to_png(figures.gallery_figure(images, list(captions), cols=8))
+    return figures.to_png(figures.gallery_figure(images, list(captions), cols=6, caption_pt=9))  # the page's width: 25 px at 1280
 
 
 def shown_cell() -> tuple[int | None, int | None]:
@@ -126,10 +127,12 @@ def mistakes_gallery(x_test: np.ndarray, mistakes: evaluation.Mistakes) -> None:
     if not len(mistakes):
         st.caption(t("evaluate.none_wrong"))
         return
-    shown = mistakes.take(slice(0, GALLERY))
+    presenting = bool(state.get(Key.PRESENTER))
+    cols = COLS[presenting]
+    shown = mistakes.take(slice(0, 4 * cols))  # four rows
     captions, labels = tile_texts(shown)
-    event = clickable.gallery_chart(x_test[shown.index], shown.index, captions, labels, cols=COLS, key=Key.EVAL_GALLERY,
-                                    on_select=open_digit)  # fmt: skip
+    event = clickable.gallery_chart(x_test[shown.index], shown.index, captions, labels, cols=cols, tile=clickable.TILE[presenting],
+                                    key=Key.EVAL_GALLERY, on_select=open_digit)  # fmt: skip
     state.put(Key.EVAL_GALLERY_SEEN, clickable.selected(event["selection"].get(clickable.DIGIT), clickable.DIGIT_FIELDS))
     st.caption(t("evaluate.gallery_hint", shown=len(shown), total=len(mistakes)))
     st.caption(t("evaluate.indices", indices=", ".join(str(int(i)) for i in shown.index)))
@@ -138,7 +141,7 @@ def mistakes_gallery(x_test: np.ndarray, mistakes: evaluation.Mistakes) -> None:
 def show_digit(index: int, x: np.ndarray, label: int, probs: np.ndarray) -> None:
     """The opened digit: large, its verdict, its ten probabilities (the true label's bar green)."""
     left, right = st.columns([2, 3], vertical_alignment="center")
-    left.image(pixels(x.reshape(28, 28), 224), width=224)
+    left.image(pixels(x.reshape(28, 28), 224), width=224, alt=t("test.caption", index=index))
     with right:
         cards.test_result(index, label, int(probs.argmax()))
     probability_chart(probs, true_label=label, height=220)
@@ -175,7 +178,7 @@ def second_model(model: ModelChoice, probs: np.ndarray, x_test: np.ndarray, y_te
     captions = tuple(t("evaluate.disagree", true=int(y_test[i]), a=int(probs[i].argmax()), b=int(other_probs[i].argmax()))
                      for i in shown)  # fmt: skip
     if len(shown):
-        st.image(gallery_png(x_test[shown], captions), width="stretch")
+        st.image(gallery_png(x_test[shown], captions), width="stretch", alt="; ".join(captions))
 
 
 def render() -> None:

@@ -28,6 +28,11 @@ from ..state import Key
 PAGE = 50  # templates on a page
 
 
+def plain(markdown: str) -> str:
+    """A line of the catalogue without its Markdown emphasis: a picture's alternative text, read aloud."""
+    return markdown.replace("**", "")
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def templates_png(cache_id: str, _model, offset: int) -> bytes:
     """A page of first-layer templates, strongest first from `offset`, as PNG (cached: it is the same
@@ -56,13 +61,14 @@ def the_digit(data) -> tuple[np.ndarray, str]:
 def layers(model: ModelChoice, trace: inside.Trace) -> None:
     for i, hidden in enumerate(trace.hidden):
         fired = int((hidden > 0).sum())
-        st.markdown(t("inside.layer", n=i + 1, fired=fired, size=len(hidden)))
-        st.image(maps.activation_grid(hidden), width=maps.GRID_WIDTH)
+        line = t("inside.layer", n=i + 1, fired=fired, size=len(hidden))
+        st.markdown(line)
+        st.image(maps.activation_grid(hidden), width=maps.GRID_WIDTH, alt=line)
     st.caption(t("inside.grid"))
     top = inside.top_units(trace, 0, 10)
     if len(top):
         st.markdown(t("inside.top_units"))
-        st.image(maps.templates_picture(inside.first_layer_templates(model.model), top), width="stretch")
+        st.image(maps.templates_picture(inside.first_layer_templates(model.model), top), width="stretch", alt=t("inside.top_units"))
         st.caption(t("inside.top_units_list", units=", ".join(str(int(u)) for u in top)))
 
 
@@ -91,7 +97,7 @@ def bench(x: np.ndarray) -> None:
     models.update({n: c.model for n, c in model_choices().items() if n in ("tutorial", "best_mlp")})
     probs = {name: predict(network, moved.reshape(1, -1))[0] for name, network in models.items()}
     picture, answers = st.columns([1, 3], gap="medium")
-    picture.image(pixels(moved, 224), width="stretch")
+    picture.image(pixels(moved, 224), width="stretch", alt=t("inside.bench"))
     with answers:
         st.markdown(" · ".join(f'<span class="bench-answer" data-model="{name}" data-digit="{int(p.argmax())}">'
                                f'{name}: <b>{int(p.argmax())}</b> ({100 * p.max():.0f}%)</span>' for name, p in probs.items()),
@@ -113,8 +119,9 @@ def render() -> None:
 def templates(model: ModelChoice) -> None:
     hidden = model.model_config.hidden[0]
     offset = st.number_input(t("inside.page", units=hidden), min_value=0, max_value=max(0, hidden - 1), value=0, step=PAGE, key="inside_offset")
-    st.markdown(t("inside.templates", model=display_name(model.name)))
-    st.image(templates_png(model.cache_id, model.model, int(offset)), width="stretch")
+    line = t("inside.templates", model=display_name(model.name))
+    st.markdown(line)
+    st.image(templates_png(model.cache_id, model.model, int(offset)), width="stretch", alt=line)
 
 
 @st.fragment
@@ -126,8 +133,9 @@ def digit_views(model: ModelChoice, data) -> None:
     trace = inside.forward_trace(model.model, x)
     left, right = st.columns(2, gap="large")
     with left:
-        st.markdown(t("inside.reads", what=what, digit=trace.predicted, percent=f"{100 * trace.probs.max():.0f}"))
-        st.image(maps.saliency_picture(x, inside.saliency(model.model, x, trace.predicted)), width="stretch")
+        line = t("inside.reads", what=what, digit=trace.predicted, percent=f"{100 * trace.probs.max():.0f}")
+        st.markdown(line)
+        st.image(maps.saliency_picture(x, inside.saliency(model.model, x, trace.predicted)), width="stretch", alt=plain(line))
         owed(model, trace)
     with right:
         layers(model, trace)
