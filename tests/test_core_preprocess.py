@@ -349,6 +349,7 @@ def marker_drawn(digits: np.ndarray, pen: float) -> list[np.ndarray]:
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
 def test_real_digits_drawn_with_a_marker_are_read_better_thinned(monkeypatch):
     """The shipped default reads MNIST test digits redrawn with a marker (5-6 px of the 20-px box)
     better with the strokes thinned than as drawn."""

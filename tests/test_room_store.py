@@ -303,6 +303,7 @@ def check_every_drawing_stored_once(location: str, results: list[dict]) -> dict:
     return figures
 
 
+@pytest.mark.slow
 def test_30_sessions_draw_while_the_wall_refreshes(location):
     stop, seen, wall_errors = threading.Event(), [], []
     wall = threading.Thread(target=poll_the_wall, args=(location, stop, seen, wall_errors))
@@ -320,6 +321,7 @@ def test_30_sessions_draw_while_the_wall_refreshes(location):
     assert totals == sorted(totals)  # the wall never sees the room shrink
 
 
+@pytest.mark.slow
 def test_two_app_servers_share_one_sqlite_file(tmp_path):
     """Two processes (as two app servers would be) with 15 sessions each, on one SQLite file.
 
@@ -346,9 +348,10 @@ def test_two_app_servers_share_one_sqlite_file(tmp_path):
 
 def test_stores_opening_a_new_file_at_once_all_get_in(tmp_path):
     """A worker and a page starting on a new room open its file together. SQLite's switch to WAL
-    mode ignores the busy timeout: unretried, 30 of 300 such starts (four threads) failed at once."""
+    mode ignores the busy timeout: unretried, 30 of 300 such starts (four threads) failed at once, so
+    one of 50 fails unless it waits (all pass by chance 0.5% of the time)."""
     failures = []
-    for n in range(100):
+    for n in range(50):
         location, start = str(tmp_path / f"room{n}.sqlite3"), threading.Barrier(4)
 
         def open_and_count(location=location, start=start):
@@ -397,8 +400,3 @@ def test_export_is_what_evaluate_reads(store, tmp_path):
     assert result["total"] == len(CASES) - 1 and result["correct"] == int((predicted == y).sum())
     assert result["drawings"] == str(out)
     assert f"Drawings accuracy: {result['correct']}/{len(CASES) - 1}" in done.stdout
-
-
-def test_the_room_never_imports_streamlit():
-    code = "import sys, mnist_app.room; sys.exit('streamlit' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
