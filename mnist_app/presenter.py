@@ -222,6 +222,12 @@ def hide_drawing(store, drawing_id: int) -> bool:
     return store.hide(drawing_id)
 
 
+def hide_participant(store, session_id: str) -> int:
+    """Take every drawing of one participant (their token) off the walls, counts and scores; how many."""
+    _check()
+    return store.hide_participant(session_id)
+
+
 def clear_room(store) -> int:
     _check()
     return store.clear()

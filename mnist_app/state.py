@@ -54,6 +54,7 @@ class Key:
     ROOM_REVEAL = "room_reveal"  # what to scroll into view after a tap or Clear: (selector, block, nonce) or None
     ROOM_HIDE_ID = "room_hide_id"  # the presenter's: which drawing to hide
     ROOM_HIDE_WHO = "room_hide_who"  # the presenter's: whose drawings to hide (a token; the page shows the nickname)
+    ROOM_ACTION_ERROR = "room_action_error"  # the presenter's last action on the room failed: a RoomError code
     ROOM_CLEAR_SURE = "room_clear_sure"  # the presenter's confirmation before clearing the room
     LESSON_STEP = "lesson_step"  # 0 to 6: the tutorial's step on screen
     EVAL_TRUE = "evaluate_true"  # the mistakes shown: this true digit ("*": any); the matrix's click sets it too
@@ -130,6 +131,7 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.ROOM_REVEAL: None,
     Key.ROOM_HIDE_ID: 1,
     Key.ROOM_HIDE_WHO: None,
+    Key.ROOM_ACTION_ERROR: None,
     Key.ROOM_CLEAR_SURE: False,
     Key.EVAL_MATRIX_SEEN: frozenset(),
     Key.EVAL_GALLERY_SEEN: frozenset(),

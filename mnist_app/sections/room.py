@@ -1,7 +1,9 @@
-"""Room: everyone's labelled drawings, live for the presenter. The wall (newest first), the fooled-the-
-model wall, counts per digit, the active model's accuracy on the room against the test images, the
-room's confusion matrix, and the same drawings rescored by another checkpoint. With the presenter key:
-hide a drawing, clear the room (after a confirmation), export the drawings for the command line."""
+"""Room: everyone's labelled drawings, live for the presenter. At the top the active model's accuracy on
+the room against the test images (a projector shows it without scrolling), then the wall (newest first),
+the fooled-the-model wall, the room's confusion matrix, counts per digit, and the same drawings rescored
+by another checkpoint: all of it redrawn every REFRESH_S, so the numbers move with the wall. With the
+presenter key: hide one drawing or all of one participant's, clear the room (after a confirmation),
+export the drawings for the command line."""
 
 from __future__ import annotations
 
@@ -14,46 +16,124 @@ from .. import presenter, state
 from ..catalogue import active_model, model_choices
 from ..components.charts import bar_counts, confusion_heatmap
 from ..components.wall import wall
+from ..frame import display_name
 from ..i18n import t
 from ..resources import room_store
 from ..state import OWN_MODEL, Key
 
-REFRESH_S = 3.0  # the wall redraws itself this often while the section is open
+REFRESH_S = 3.0  # the wall and the room's figures redraw themselves this often while the section is open
+# One participant's share of a wall: their newest few only. 30 drawings a minute (the flood limit) let
+# one phone fill the 40-tile wall in under a minute; with 4 each, ten people fill it and no one holds
+# more than a tenth, while a small group at home still sees several of each person's.
+WALL_TILES, WALL_SHARE = 40, 4
+FOOLED_TILES, FOOLED_SHARE = 20, 2  # the fooled wall is half as large: the same tenth
 
 
-def rescore(choice, x: np.ndarray, y: np.ndarray):
-    return evaluate(choice.model, x, y, device=next(choice.model.parameters()).device)
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
+def room_score(cache_id: str, where: str, version: tuple[int, int], _model, _store):
+    """A model's Evaluation on the room's visible drawings, computed once per model and room version
+    (RoomStore.version) for every session: 30 open Room pages each refreshing every REFRESH_S would
+    otherwise read every drawing and run two models 20 times a second."""
+    x, y = _store.all_inputs()
+    return evaluate(_model, x, y, device=next(_model.parameters()).device)
 
 
-def scores(store) -> None:
+def score(choice, store, version):
+    return room_score(choice.cache_id, store.where, version, choice.model, store)
+
+
+def scores(store, version) -> None:
+    """The active model's accuracy on the room beside its accuracy on the test images."""
     model = active_model()
-    x, y = store.all_inputs()
-    if model is None or not len(y):
+    if model is None or not version[1]:
         return
-    room = rescore(model, x, y)
+    room = score(model, store, version)
     test = model.accuracy
     left, right = st.columns(2)
-    left.metric(t("room.accuracy_room", model=model.name), f"{100 * room.accuracy:.1f}%", help=t("room.of", correct=room.correct, total=room.total))
+    left.metric(t("room.accuracy_room", model=display_name(model.name)), f"{100 * room.accuracy:.1f}%",
+                help=t("room.of", correct=room.correct, total=room.total))  # fmt: skip
     right.metric(t("room.accuracy_test"), "…" if test is None else f"{100 * test:.2f}%")
-    confusion_chart(room.confusion)
 
 
-def confusion_chart(matrix) -> None:
+def confusion_chart(store, version) -> None:
+    model = active_model()
+    if model is None or not version[1]:
+        return
     st.markdown(f"**{t('room.confusion')}**")
+    matrix = score(model, store, version).confusion
     confusion_heatmap(matrix, meant=t("room.meant"), read=t("room.read"), height=320, font=14, label_font=16)
 
 
-def compare(store) -> None:
+def compare(store, version) -> None:
     """The room's drawings read again by another checkpoint, beside the active model."""
     choices = {n: c for n, c in model_choices().items() if n != OWN_MODEL}
     model = active_model()
     others = [n for n in choices if model is None or n != model.name]
-    x, y = store.all_inputs()
-    if not others or not len(y) or model is None:
+    if not others or not version[1] or model is None:
         return
     other = st.selectbox(t("room.compare_with"), others, key="room_compare")
-    mine, theirs = rescore(model, x, y), rescore(choices[other], x, y)
-    st.markdown(t("room.compared", a=model.name, a_right=mine.correct, b=other, b_right=theirs.correct, total=len(y)))
+    mine, theirs = score(model, store, version), score(choices[other], store, version)
+    st.markdown(t("room.compared", a=display_name(model.name), a_right=mine.correct, b=other, b_right=theirs.correct,
+                  total=mine.total))  # fmt: skip
+
+
+def participants(store) -> None:
+    """The presenter's: hide every drawing of one participant at once (someone filling the room with
+    ones). The choice lists nicknames; the token behind each never leaves the server."""
+    if not presenter.allowed():
+        return
+    people = {p.session_id: p for p in store.participants()}
+    if not people:
+        return
+
+    def label(who: str) -> str:
+        return t("room.participant", nick=state.nick_of(who), n=people[who].drawings, newest=people[who].newest)
+
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    left.selectbox(t("room.hide_who"), list(people), format_func=label, key=Key.ROOM_HIDE_WHO)
+    right.button(t("room.hide_all"), key="room_hide_all", width="stretch", on_click=hide_participant, args=(store,))
+
+
+def act(action, *args) -> None:
+    """Run a presenter's action on the room from a callback (before the page is drawn, so the walls
+    show its result); a database failure is kept for the page to say (`refusal`), not raised."""
+    from ..room import RoomError
+
+    try:
+        action(*args)
+    except RoomError as e:
+        state.put(Key.ROOM_ACTION_ERROR, e.code)
+        return
+    state.put(Key.ROOM_ACTION_ERROR, None)
+
+
+def refusal() -> None:
+    if state.get(Key.ROOM_ACTION_ERROR):
+        st.warning(t(f"room.error.{state.get(Key.ROOM_ACTION_ERROR)}"))
+
+
+def hide_participant(store) -> None:
+    if state.get(Key.ROOM_HIDE_WHO) is not None:
+        act(presenter.hide_participant, store, state.get(Key.ROOM_HIDE_WHO))
+
+
+def figures(store) -> None:
+    """Everything that moves with the room, in the order a projector needs it."""
+    version = store.version()
+    scores(store, version)
+    st.markdown(t("room.intro", n=version[1]))
+    wall(store.recent(WALL_TILES, per_participant=WALL_SHARE), show_ids=presenter.allowed())
+    participants(store)
+    refusal()
+    st.markdown(f"**{t('room.fooled')}**")
+    wall(store.wrong(FOOLED_TILES, per_participant=FOOLED_SHARE), show_ids=presenter.allowed())
+    left, right = st.columns(2, gap="large")
+    with left:
+        confusion_chart(store, version)
+    with right:
+        st.markdown(f"**{t('room.per_digit')}**")
+        bar_counts(np.array(store.counts()), height=220)
+        compare(store, version)
 
 
 def moderation(store) -> None:
@@ -70,12 +150,12 @@ def moderation(store) -> None:
 
 
 def hide(store) -> None:
-    presenter.hide_drawing(store, int(state.get(Key.ROOM_HIDE_ID)))
+    act(presenter.hide_drawing, store, int(state.get(Key.ROOM_HIDE_ID)))
 
 
 def clear(store) -> None:
     if state.get(Key.ROOM_CLEAR_SURE):
-        presenter.clear_room(store)
+        act(presenter.clear_room, store)
     state.put(Key.ROOM_CLEAR_SURE, False)
 
 
@@ -87,20 +167,12 @@ def render() -> None:
     @st.fragment(run_every=REFRESH_S)
     def live() -> None:
         try:
-            drawings = store.recent(40)
-            st.markdown(t("room.intro", n=sum(store.counts())))
-            wall(drawings, show_ids=presenter.allowed())
-            st.markdown(f"**{t('room.fooled')}**")
-            wall(store.wrong(20), show_ids=presenter.allowed())
-            st.markdown(f"**{t('room.per_digit')}**")
-            bar_counts(np.array(store.counts()), height=220)
+            figures(store)
         except RoomError as e:
             st.error(t(f"room.error.{e.code}"))
 
     live()
     try:
-        scores(store)
-        compare(store)
         moderation(store)
     except RoomError as e:
         st.error(t(f"room.error.{e.code}"))
