@@ -226,8 +226,9 @@ def _adopt(job: Job) -> None:
     trained = ModelChoice(OWN_MODEL, c.model, c.model_config, c.train_config, c.metrics, str(c.meta.get("created") or ""), f"trained:{job.id}")
     state.put(Key.TRAINED, trained)
     state.put(Key.ACTIVE, OWN_MODEL)
-    if state.get(Key.SECTION) != "train":  # finished while its owner looked elsewhere
-        st.toast(t("train.toast", percent=f"{100 * c.metrics['accuracy']:.2f}"), icon="✅")
+    if state.get(Key.SECTION) != "train":  # finished while its owner looked elsewhere: one line under the
+        # header (a toast would cover the header's navigation and language switch at the top right)
+        state.put(Key.FLASH, ("success", "train.toast", {"percent": f"{100 * c.metrics['accuracy']:.2f}"}))
 
 
 def banner() -> None:

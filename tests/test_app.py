@@ -299,7 +299,8 @@ def test_a_training_that_ends_elsewhere_is_announced(app_test, tiny_data):
     at = wait_for_training(at)
     assert at.session_state[Key.ACTIVE] == OWN_MODEL
     percent = f"{100 * training_job(at).after.accuracy:.2f}"
-    assert [t.proto.body for t in at.toast] == [T("en", "train.toast", percent=percent)]
+    assert [s.value for s in at.success] == [T("en", "train.toast", percent=percent)]  # under the header, not over it
+    assert not at.toast
 
 
 def test_save_adds_the_model_to_the_list_and_makes_it_active(app_test, tiny_data, checkpoint_dir):
@@ -316,7 +317,7 @@ def test_save_adds_the_model_to_the_list_and_makes_it_active(app_test, tiny_data
     assert at.selectbox(key=Key.MODEL_SELECT).value == "my-model"
 
 
-@pytest.mark.parametrize(("name", "reason"), [("../x", "bad_name"), ("a/b", "bad_name"), ("", "bad_name"), ("..", "bad_name"), ("tutorial", "name_taken")])
+@pytest.mark.parametrize(("name", "reason"), [("../x", "bad_name"), ("a/b", "bad_name"), ("", "empty_name"), ("  ", "empty_name"), ("..", "bad_name"), ("tutorial", "name_taken")])
 def test_bad_or_taken_checkpoint_names_are_refused(app_test, tiny_data, checkpoint_dir, name, reason):
     before = sorted(p.name for p in checkpoint_dir.rglob("*"))
     at = train_tiny(app_test())

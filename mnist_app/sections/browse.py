@@ -18,7 +18,9 @@ from ..state import Key
 
 
 def clamp(n: int) -> None:
-    """Out-of-range indices (typed, or from a URL) land on the nearest image instead of being refused."""
+    """Out-of-range indices (typed, or from a URL) land on the nearest image instead of being refused,
+    and the field says which: it has no bounds of Streamlit's, which would keep a typed -1 in the field
+    (red, with an English tooltip) while the page showed another image."""
     state.put(Key.TEST_INDEX, int(np.clip(state.get(Key.TEST_INDEX) or 0, 0, n - 1)))
 
 
@@ -42,7 +44,7 @@ def jump_to_wrong(wrong: np.ndarray) -> None:
 def controls(n: int, wrong: np.ndarray) -> int:
     clamp(n)
     c = st.columns([3, 2, 2, 4], vertical_alignment="bottom")
-    c[0].number_input(t("test.index", last=n - 1), min_value=0, step=1, key=Key.TEST_INDEX, on_change=clamp, args=(n,))
+    c[0].number_input(t("test.index", last=n - 1), step=1, key=Key.TEST_INDEX, on_change=clamp, args=(n,))
     c[1].button(t("test.previous"), key="test_prev", on_click=step, args=(-1, n, wrong), icon=":material/arrow_back:", width="stretch")
     c[2].button(t("test.next"), key="test_next", on_click=step, args=(1, n, wrong), icon=":material/arrow_forward:", width="stretch")
     c[3].toggle(t("test.only_wrong", n=len(wrong)), key=Key.TEST_ONLY_WRONG, on_change=jump_to_wrong, args=(wrong,))

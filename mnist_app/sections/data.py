@@ -25,6 +25,12 @@ def where(data: Dataset, row: int) -> str:
     return t("data.in_test", index=int(hits[0])) if len(hits) else t("data.in_train")
 
 
+def clamp(n: int) -> None:
+    """A row past either end shows the nearest one, and the field says which (no bounds of Streamlit's:
+    they keep a typed 70000 in the field while another row is shown)."""
+    state.put(Key.DATA_INDEX, int(np.clip(state.get(Key.DATA_INDEX) or 0, 0, n - 1)))
+
+
 def render() -> None:
     data = require_data("data")
     if data is None:
@@ -32,10 +38,10 @@ def render() -> None:
     mnist, split = data.mnist, data.split
     st.markdown(t("data.summary", source=source(data), rows=len(mnist.labels), train=len(split.y_train), test=len(split.y_test)))
     n = len(mnist.labels)
-    state.put(Key.DATA_INDEX, int(np.clip(state.get(Key.DATA_INDEX), 0, n - 1)))
+    clamp(n)
     left, right = st.columns([2, 3], gap="large")
     with left:
-        row = st.number_input(t("data.row", last=n - 1), min_value=0, max_value=n - 1, step=1, key=Key.DATA_INDEX)
+        row = st.number_input(t("data.row", last=n - 1), step=1, key=Key.DATA_INDEX, on_change=clamp, args=(n,))
         st.image(pixels(mnist.images[row].reshape(28, 28) / 255.0, 280), width=280)
         cards.data_row(row, int(mnist.labels[row]))
         st.caption(where(data, row))

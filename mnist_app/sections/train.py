@@ -137,21 +137,27 @@ def save_form() -> None:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.text_input(t("train.save_name"), key=Key.SAVE_NAME, placeholder=t("train.save_placeholder"), max_chars=40)
     if right.button(t("train.save"), key="save_button", icon=":material/save:", width="stretch"):
-        try:
-            name = save_trained(trained, state.get(Key.SAVE_NAME), owner=state.get(Key.TOKEN), nick=state.get(Key.NICK))
-        except NameTaken:
-            st.error(t("train.not_saved", reason=t("train.name_taken")))
-            return
-        except ValueError:
-            st.error(t("train.not_saved", reason=t("train.bad_name")))
-            return
-        except RoomError as e:
-            st.error(t("train.not_saved", reason=t(f"room.error.{e.code}")))
-            return
-        state.put(Key.TRAINED, None)
-        state.put(Key.ACTIVE, name)
-        state.put(Key.FLASH, ("success", "train.saved", {"name": name}))
-        st.rerun()
+        problem = save(trained)
+        if problem:
+            left.error(t("train.not_saved", reason=problem))  # under the name, where the eyes are
+
+
+def save(trained) -> str | None:
+    """Save the session's model under the typed name; why not, in the session's words, or None (then rerun)."""
+    if not state.get(Key.SAVE_NAME).strip():
+        return t("train.empty_name")
+    try:
+        name = save_trained(trained, state.get(Key.SAVE_NAME), owner=state.get(Key.TOKEN), nick=state.get(Key.NICK))
+    except NameTaken:
+        return t("train.name_taken")
+    except ValueError:
+        return t("train.bad_name")
+    except RoomError as e:
+        return t(f"room.error.{e.code}")
+    state.put(Key.TRAINED, None)
+    state.put(Key.ACTIVE, name)
+    state.put(Key.FLASH, ("success", "train.saved", {"name": name}))
+    st.rerun()
 
 
 def render() -> None:
