@@ -24,7 +24,7 @@ def _show(markup: str) -> None:
 
 def prediction(digit: int, confidence: float, model_name: str, strokes: int = 0) -> None:
     _show(
-        f'<div class="prediction" id="prediction" {LIVE} data-digit="{digit}" data-strokes="{strokes}">'
+        f'<div class="prediction" id="prediction" data-digit="{digit}" data-strokes="{strokes}" {LIVE}>'
         f'<div class="prediction-title">{t("draw.prediction")}</div><div class="prediction-digit">{digit}</div>'
         f'<div class="prediction-note">{html.escape(t("draw.confidence", percent=f"{100 * confidence:.1f}", model=model_name))}</div></div>'
     )
@@ -35,7 +35,7 @@ def unsure(probs, model_name: str, strokes: int = 0) -> None:
     first, second = (int(d) for d in probs.argsort()[::-1][:2])
     pair = "".join(f'<span class="unsure-digit">{d}<small>{100 * probs[d]:.0f}%</small></span>' for d in (first, second))
     _show(
-        f'<div class="prediction unsure" id="prediction" {LIVE} data-digit="{first}" data-strokes="{strokes}" data-unsure="1">'
+        f'<div class="prediction unsure" id="prediction" data-digit="{first}" data-strokes="{strokes}" data-unsure="1" {LIVE}>'
         f'<div class="prediction-title">{t("draw.unsure")}</div><div class="unsure-pair">{pair}</div>'
         f'<div class="prediction-note">{html.escape(t("draw.unsure_note", model=model_name))}</div></div>'
     )
