@@ -98,6 +98,7 @@ def give_up() -> None:
     state.put(Key.IS_PRESENTER, False)
     state.put(Key.PRESENTER_PASS, None)
     state.put(Key.PASS_FORGET, True)
+    state.put(Key.PRESENTER_KEY, "")  # the field, empty again (not "wrong key")
 
 
 # Guessing limits. A key of 16 random letters has 26^16 values; at most SERVER_LIMIT guesses a minute

@@ -68,6 +68,14 @@ function hideToolbar() {
   return root !== null;
 }
 
+function label(text) {  // a screen reader's name for the drawing surface, which has none of its own
+  const canvas = canvasRoot()?.querySelector('canvas.upper-canvas');
+  if (canvas && canvas.getAttribute('aria-label') !== text) {
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', text);
+  }
+}
+
 function press(action) {
   const target = canvasRoot()?.querySelector(`button[aria-label="${LABELS[action]}"]`);
   if (target) target.click();
@@ -107,7 +115,7 @@ export default function ({ parentElement, data }) {
     button.addEventListener('click', () => press(action));
     bar.appendChild(button);
   }
-  const timer = setInterval(() => hideToolbar() && (armOnce(), clearInterval(timer)), 100);
+  const timer = setInterval(() => hideToolbar() && (armOnce(), label(data.labels.canvas), clearInterval(timer)), 100);
   return () => clearInterval(timer);
 }
 """ % {"key": KEY}
@@ -138,7 +146,7 @@ def drawing(decode: bool = True) -> tuple[np.ndarray | None, int, str | None]:
         return_image_data=True,
         key=KEY,
     )
-    controls(data={"labels": {"undo": t("draw.undo"), "clear": t("draw.clear")}}, key="canvas_controls")
+    controls(data={"labels": {"undo": t("draw.undo"), "clear": t("draw.clear"), "canvas": t("draw.canvas")}}, key="canvas_controls")
     strokes = stroke_count(result.json_data)
     url = getattr(result, "_image_data_url", None)  # the component's own `image_data` decodes it unchecked
     if not decode or url is None:

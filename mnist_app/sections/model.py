@@ -66,19 +66,30 @@ def delete(name: str) -> None:
         else:
             delete_saved(name, owner=state.get(Key.TOKEN))
     except (PermissionError, RoomError):
-        state.put(Key.FLASH, ("error", "model.not_deleted", {"name": name}))
+        state.put(Key.MODEL_NOTICE, ("delete", "error", "model.not_deleted", {"name": name}))
         return
-    state.put(Key.FLASH, ("success", "model.deleted", {"name": name}))
+    state.put(Key.MODEL_NOTICE, ("delete", "success", "model.deleted", {"name": name}))
+
+
+def notice(place: str) -> None:
+    """The outcome of this form's last action, under it where the eyes are (not at the page's top)."""
+    told = state.get(Key.MODEL_NOTICE)
+    if told and told[0] == place:
+        state.put(Key.MODEL_NOTICE, None)
+        _, level, key, values = told
+        (st.success if level == "success" else st.error)(t(key, **values))
 
 
 def delete_form(choices: dict[str, ModelChoice]) -> None:
     """Own saves (all saved ones, for the presenter) can be deleted; the shipped ones never."""
     mine = [n for n, c in choices.items() if deletable(c, state.get(Key.TOKEN), presenter.allowed())]
     if not mine:
+        notice("delete")  # the last one of them was just deleted
         return
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     name = left.selectbox(t("model.delete_which"), mine, key="delete_select")
     right.button(t("model.delete"), key="delete_button", on_click=delete, args=(name,), icon=":material/delete:", width="stretch")
+    notice("delete")
 
 
 def presenter_form(choices: dict[str, ModelChoice]) -> None:
@@ -97,12 +108,13 @@ def presenter_form(choices: dict[str, ModelChoice]) -> None:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         name = left.selectbox(t("presenter.default"), names, key="default_select")
         right.button(t("presenter.set_default"), key="default_button", on_click=set_default, args=(name,), width="stretch")
+        notice("default")
 
 
 def set_default(name: str) -> None:
     try:
         presenter.set_default(name)
     except RoomError as e:
-        state.put(Key.FLASH, ("error", f"room.error.{e.code}", {}))
+        state.put(Key.MODEL_NOTICE, ("default", "error", f"room.error.{e.code}", {}))
         return
-    state.put(Key.FLASH, ("success", "presenter.default_set", {"name": name}))
+    state.put(Key.MODEL_NOTICE, ("default", "success", "presenter.default_set", {"name": name}))
