@@ -9,6 +9,7 @@ the shelf's list is read at most every SHELF_TTL_S seconds per server. The activ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from torch import nn
@@ -85,9 +86,22 @@ def shelf_rows() -> tuple[tuple, str | None] | None:
         return None
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _listing(folder: str, stamp: int) -> tuple[Path, ...]:
+    """The checkpoint files in `folder`, listed once per version of the folder (`stamp`: its mtime,
+    which a new, renamed or removed file changes; a save renames its file into place). Listing it on
+    every run was 3% of a stroke's run with 30 drawing sessions (issue 25)."""
+    return tuple(sorted(Path(folder).glob("*.pt")))
+
+
 def _files() -> tuple[list[ModelChoice], list[str]]:
     found, unusable = [], []
-    for path in sorted(checkpoint_dir().glob("*.pt")):
+    folder = checkpoint_dir()
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:  # no folder (yet): nothing in it
+        return found, unusable
+    for path in _listing(str(folder), stamp):
         try:
             info = path.stat()
         except OSError:  # removed between the listing and now
