@@ -8,17 +8,31 @@ release of the last stroke to its answer), idle and during the trainings, and th
 against one alone, times four. A run stops on what would make its figures meaningless: a drawing not
 answered with a 1, a drawing session shown a trainer's unsaved model, a drawing stored twice or lost,
 trainings that never met the drawings, an exception on a page or in the server's log.
+
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_room --sessions 100 [--seconds 60] [--processes P]
+
+A lecture hall (issue 25): `--sessions` websocket sessions replaying what a real Chromium sent when
+it drew a "1" and cleared it (bench/generators/socket_room.py: a message about every second each),
+for `--seconds`, against the production setup (`python -m mnist_app.serve`: app servers behind nginx;
+`--processes` of them, default serve's own). `--single`: one plain `streamlit run app.py` instead,
+the setup before serve (`--repo`: another checkout's page, e.g. a worktree of an older commit);
+`--compare`: that single server first, then the production setup, in one run. Prints the server's
+CPU (of all cores) and the machine's load; its last line is `sessions=N median=X.XXXs p95=Y.YYYs`,
+seconds from a stroke's message to the end of its answer (the run's script_finished).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import chromium, open_section, settle, streamlit_server, stroke
+from bench.browser import REPO, chromium, open_section, settle, streamlit_server, stroke
+from bench.generators.socket_room import Room, record
+from bench.serving import cpu_seconds, production, single
 from mnist_app.room import open_store
 
 # Set before the last stroke: the page notes when the answer to a drawing of `strokes` strokes appears.
@@ -135,12 +149,56 @@ def run(folder: Path, drawers: int) -> None:
             settle(page)  # also asserts that no exception reached the page
 
 
+WARM_S = 5  # the first seconds of a room: every session's first stroke at once, not a room drawing
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def hall(url: str, pid: int, sessions: int, seconds: float, pause: float) -> str:
+    """`sessions` replayed drawers for `seconds`; prints what it saw, returns the figures' line."""
+    with Room(url, record(url), sessions=sessions, pause=pause) as room:
+        time.sleep(WARM_S)
+        start, used, first = time.monotonic(), cpu_seconds(pid), room.strokes()
+        time.sleep(seconds)
+        wall, cpu, runs = time.monotonic() - start, cpu_seconds(pid) - used, room.runs[first : room.strokes()]
+    load = os.getloadavg()[0]
+    print(f"{len(runs)} strokes in {wall:.0f} s ({len(runs) / wall:.1f}/s); server CPU {cpu / wall:.2f} cores "
+          f"({1000 * cpu / max(1, len(runs)):.1f} ms a stroke); load average {load:.2f}; slowest {max(runs):.3f} s")  # fmt: skip
+    return f"sessions={sessions} median={statistics.median(runs):.3f}s p95={p95(runs):.3f}s"
+
+
+def lecture_hall(folder: Path, args: argparse.Namespace) -> None:
+    settings = {"MNIST_WORKERS": "1"}  # a training worker waiting, as in a class (it takes no CPU while idle)
+    if args.single or args.compare:
+        with single(folder / "single", Path(args.repo), **settings) as (url, pid):
+            line = hall(url, pid, args.sessions, args.seconds, args.pause)
+        print(f"single server ({args.repo}): {line}" if args.compare else line, flush=True)
+    if not args.single:
+        with production(folder / "serve", args.processes) as (url, pid):
+            print(hall(url, pid, args.sessions, args.seconds, args.pause), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drawers", type=int, default=20, help="drawing sessions (the trainers come on top)")
+    parser.add_argument("--sessions", type=int, help="a lecture hall: this many websocket sessions drawing, no Chromium")
+    parser.add_argument("--seconds", type=float, default=60, help="with --sessions: how long the room draws (default 60)")
+    parser.add_argument("--pause", type=float, default=1.0, help="with --sessions: seconds between a session's messages")
+    parser.add_argument("--processes", type=int, help="with --sessions: app servers behind nginx (default: serve's)")
+    parser.add_argument("--single", action="store_true", help="with --sessions: one plain streamlit run, no nginx")
+    parser.add_argument("--compare", action="store_true", help="with --sessions: --single first, then the production setup")
+    parser.add_argument("--repo", default=str(REPO), help="with --single/--compare: the checkout whose page it serves")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        run(Path(folder), args.drawers)
+        for part in ("single", "serve"):
+            (Path(folder) / part).mkdir()
+        if args.sessions:
+            lecture_hall(Path(folder), args)
+        else:
+            run(Path(folder), args.drawers)
 
 
 if __name__ == "__main__":
