@@ -47,6 +47,9 @@ class Key:
     PRESENTER_KEY = "presenter_key"  # the key field in the Model section
     KEY_GUESSES = "presenter_guesses"  # time.monotonic() of this session's recent wrong presenter keys
     KEY_LOCKED_UNTIL = "presenter_locked_until"  # time.monotonic() until which this session may not try a key
+    PRESENTER_PASS = "presenter_pass"  # a pass just issued for the key (presenter.issue_pass), for the browser to keep
+    PASS_FORGET = "presenter_pass_forget"  # the browser should drop its pass (expired, refused, or given up)
+    MODEL_NOTICE = "model_notice"  # (form, level, catalogue key, values): a Model form's last outcome, shown under it
     ROOM_PENDING = "room_pending"  # the drawing on screen, for the "right?" tap's callback
     ROOM_SAVED = "room_saved"  # the fingerprint of the last drawing stored: one drawing, stored once
     ROOM_ERROR = "room_error"  # why the last drawing was not stored (a RoomError code)
@@ -124,6 +127,9 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.PRESENTER_KEY: "",
     Key.KEY_GUESSES: (),
     Key.KEY_LOCKED_UNTIL: 0.0,
+    Key.PRESENTER_PASS: None,
+    Key.PASS_FORGET: False,
+    Key.MODEL_NOTICE: None,
     Key.ROOM_PENDING: None,
     Key.ROOM_SAVED: None,
     Key.ROOM_ERROR: None,
