@@ -95,6 +95,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_figures_leave_pyplot_and_global_settings_alone():
     command = [sys.executable, "-c", FRESH_PROCESS]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)

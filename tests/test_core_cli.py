@@ -244,6 +244,7 @@ def test_predict_all_good_exits_zero(capsys, tmp_path, tiny_checkpoint):
     assert len(out.strip().splitlines()) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options", [["train", "--epochs", "0"], ["evaluate", "--checkpoint", "/nonexistent/x.pt"],
                                      ["train", "--unknown"]])  # fmt: skip
 def test_bad_input_as_a_process(options, tmp_path):
@@ -260,6 +261,7 @@ class TouchOnLoad:
         return os.system, (f"touch {self.marker}",)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", [2, 4])
 def test_code_carrying_checkpoint_as_a_process(tmp_path, protocol):
     marker = tmp_path / "pwned"

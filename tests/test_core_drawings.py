@@ -97,6 +97,7 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(tmp_path):
         load_drawings(path)
 
 
+@pytest.mark.slow
 def test_empty_export_is_refused_by_evaluate(tmp_path):
     path = save_drawings(tmp_path / "none.npz", np.zeros((0, 784), np.uint8), np.zeros(0, np.int64))
     assert load_drawings(path)[0].shape == (0, 784)
@@ -184,6 +185,7 @@ def test_declared_shapes_and_dtypes_are_checked_before_anything_is_allocated(tmp
     assert_one_line_error(code, err, str(path), word)
 
 
+@pytest.mark.slow
 def test_the_575_byte_file_that_claims_a_trillion_drawings_is_refused_as_a_process(tmp_path):
     path = crafted_npz(tmp_path / "trillion.npz", LIARS["trillion rows"][0])
     assert path.stat().st_size < 1000

@@ -375,6 +375,7 @@ def test_stores_opening_a_new_file_at_once_all_get_in(tmp_path):
 # ---------------------------------------------------------------------------------------- the export
 
 
+@pytest.mark.slow
 def test_export_is_what_evaluate_reads(store, tmp_path):
     sid = new_session_id()
     ids = [store.add(**entry(sid, label, predicted, i)) for i, (label, predicted) in enumerate(CASES)]
