@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from bench.prerequisites import need, on_ci
-from mnist_app.i18n import catalogue
+from mnist_app.i18n import text_in
 
 REPO = Path(__file__).resolve().parent.parent
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
@@ -172,8 +172,7 @@ def stroke(page, canvas, points: list[tuple[float, float]]) -> None:
 
 def text(lang: str, key: str, **values) -> str:
     """What the page shows for a catalogue `key` in `lang`."""
-    found = catalogue(lang)[key]
-    return found.format(**values) if values else found
+    return text_in(lang, key, **values)  # with the particles and plurals the page finishes them with
 
 
 def pattern(key: str, **groups: str) -> re.Pattern:

@@ -169,7 +169,8 @@ def second_model(model: ModelChoice, probs: np.ndarray, x_test: np.ndarray, y_te
     if not others:
         return
     st.markdown(f"#### {t('evaluate.compare')}")
-    other = others[st.selectbox(t("evaluate.compare_with"), list(others), key=Key.EVAL_OTHER)]
+    names = {n: display_name(n) for n in others}  # looked up now: see frame.header; never the internal id
+    other = others[st.selectbox(t("evaluate.compare_with"), list(others), key=Key.EVAL_OTHER, format_func=names.get)]
     other_probs = test_probabilities(other.cache_id, other.model, x_test)
     result = evaluation.compare(probs, other_probs, y_test)
     st.markdown(t("evaluate.compared", a=display_name(model.name), a_right=result.right_a, b=display_name(other.name), b_right=result.right_b,
