@@ -9,6 +9,7 @@ import sys
 import warnings
 
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 
 from conftest import REPO
@@ -81,6 +82,7 @@ import matplotlib
 family = list(matplotlib.rcParams["font.family"])
 from mnist_app.components import figures
 import numpy as np
+import pytest
 x = np.zeros((28, 28), np.float32)
 for fig in (figures.digit_figure(x, "가"), figures.gallery_figure(np.zeros((2, 784)), ["a", "b"])):
     figures.to_png(fig)
