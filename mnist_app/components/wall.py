@@ -23,7 +23,7 @@ def wall(drawings, *, show_ids: bool = False) -> None:
         src = "data:image/png;base64," + base64.b64encode(d.thumbnail).decode()
         verdict = "right" if d.correct else "wrong"
         label = html.escape(t("room.tile", predicted=d.predicted, meant=d.label))
-        number = f'<span class="tile-id">#{d.id} {nick_of(d.session_id)}</span>' if show_ids else ""
+        number = f'<span class="tile-id">#{d.id} {nick_of(d.session_id)}</span><br>' if show_ids else ""  # a line of its own: the tile no wider
         tiles.append(f'<figure class="tile {verdict}" data-id="{d.id}" data-predicted="{d.predicted}" data-meant="{d.label}">'
                      f'<img src="{src}" alt="{label}"><figcaption>{number}{label}</figcaption></figure>')  # fmt: skip
     st.html(f'<div class="wall">{"".join(tiles)}</div>')

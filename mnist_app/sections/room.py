@@ -85,13 +85,12 @@ def participants(store) -> None:
     people = {p.session_id: p for p in store.participants()}
     if not people:
         return
-
-    def label(who: str) -> str:
-        return t("room.participant", nick=state.nick_of(who), n=people[who].drawings, newest=people[who].newest)
-
+    names = {who: t("room.participant", nick=state.nick_of(who), n=p.drawings, newest=p.newest) for who, p in people.items()}
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    left.selectbox(t("room.hide_who"), list(people), format_func=label, key=Key.ROOM_HIDE_WHO)
-    right.button(t("room.hide_all"), key="room_hide_all", width="stretch", on_click=hide_participant, args=(store,))
+    who = left.selectbox(t("room.hide_who"), list(people), format_func=names.get, key=Key.ROOM_HIDE_WHO,
+                         placeholder=t("room.hide_who_pick"))  # fmt: skip
+    right.button(t("room.hide_all"), key="room_hide_all", width="stretch", disabled=who is None,
+                 on_click=hide_participant, args=(store,))  # fmt: skip
 
 
 def act(action, *args) -> None:
