@@ -226,7 +226,9 @@ def hide_drawing(store, drawing_id: int) -> bool:
 def hide_participant(store, session_id: str) -> int:
     """Take every drawing of one participant (their token) off the walls, counts and scores; how many."""
     _check()
-    return store.hide_participant(session_id)
+    from .room.participants import Participants
+
+    return Participants(store).hide(session_id)
 
 
 def clear_room(store) -> int:

@@ -9,6 +9,7 @@ import pytest
 
 from helpers_room import entry
 from mnist_app.room import new_session_id, open_store
+from mnist_app.room.participants import Participants
 
 
 @pytest.fixture
@@ -42,22 +43,22 @@ def test_hiding_a_participant_takes_all_of_theirs_and_only_theirs(store):
     flooder, alice = new_session_id(), new_session_id()
     mine = [add(store, alice, d, d, d) for d in (4, 5)]
     theirs = [add(store, flooder, 1, 1 if i else 8, 100 + i) for i in range(6)]
-    assert [(p.session_id, p.drawings, p.newest) for p in store.participants()] == [
+    assert [(p.session_id, p.drawings, p.newest) for p in Participants(store).list()] == [
         (flooder, 6, theirs[-1]),
         (alice, 2, mine[-1]),
     ]
     before = store.version()
-    assert store.hide_participant(flooder) == 6
+    assert Participants(store).hide(flooder) == 6
     assert store.version() != before
     assert [d.id for d in store.recent(40)] == mine[::-1] and store.wrong() == []
     assert store.counts()[1] == 0 and store.confusion().total == 2 and len(store.all_inputs()[1]) == 2
-    assert [p.session_id for p in store.participants()] == [alice]
+    assert [p.session_id for p in Participants(store).list()] == [alice]
     assert tuple(store.session_score(flooder)) == (5, 6)  # still theirs
-    assert store.hide_participant(flooder) == 0  # nothing left to hide
-    assert store.hide_participant(new_session_id()) == 0  # nobody: nothing
+    assert Participants(store).hide(flooder) == 0  # nothing left to hide
+    assert Participants(store).hide(new_session_id()) == 0  # nobody: nothing
     later = add(store, flooder, 2, 2, 200)  # drawn after the hide: shown
     assert [d.id for d in store.recent(40)] == [later, *mine[::-1]]
-    assert store.hide_participant(flooder, hidden=False) == 6 and len(store.recent(40)) == 9
+    assert Participants(store).hide(flooder, hidden=False) == 6 and len(store.recent(40)) == 9
 
 
 def test_the_version_changes_with_every_add_hide_and_clear(store):

@@ -5,9 +5,9 @@ $MNIST_ROOM_DB); records says what a drawing is and the RoomError codes the page
 """
 
 from .records import CODES, THUMB_PX, Drawing, RoomError, new_session_id, thumbnail_png
-from .store import FLOOD_PER_MINUTE, Participant, RoomStore, Score, open_store
+from .store import FLOOD_PER_MINUTE, RoomStore, Score, open_store
 
 __all__ = [
-    "CODES", "FLOOD_PER_MINUTE", "THUMB_PX", "Drawing", "Participant", "RoomError", "RoomStore", "Score", "new_session_id",
+    "CODES", "FLOOD_PER_MINUTE", "THUMB_PX", "Drawing", "RoomError", "RoomStore", "Score", "new_session_id",
     "open_store", "thumbnail_png",
 ]  # fmt: skip

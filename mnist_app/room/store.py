@@ -49,12 +49,6 @@ class Score(NamedTuple):
     total: int
 
 
-class Participant(NamedTuple):
-    session_id: str  # their token: for the presenter's action, never shown
-    drawings: int  # visible ones
-    newest: int  # the id of their newest visible drawing
-
-
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)  # stored naive: SQLite has no time zones
 
@@ -224,13 +218,6 @@ class RoomStore:
             done = conn.execute(sa.update(drawings).where(drawings.c.id == int(drawing_id)).values(hidden=bool(hidden)))
             return done.rowcount > 0
 
-    def hide_participant(self, session_id: str, hidden: bool = True) -> int:
-        """Hide every drawing of one participant (`session_id`: their token), or show them again; how many
-        changed. Drawings they add later are shown: the presenter hides those again if need be."""
-        mine = sa.and_(drawings.c.session_id == str(session_id), drawings.c.hidden != bool(hidden))
-        with self._connect(write=True) as conn:
-            return conn.execute(sa.update(drawings).where(mine).values(hidden=bool(hidden))).rowcount
-
     def clear(self) -> int:
         """Delete every drawing of the room (the page asks for confirmation first); how many were deleted."""
         with self._connect(write=True) as conn:
@@ -243,8 +230,7 @@ class RoomStore:
         if per_participant is not None:  # each participant's newest `per_participant` only (a window function)
             rank = sa.func.row_number().over(partition_by=drawings.c.session_id, order_by=drawings.c.id.desc())
             ranked = sa.select(drawings.c.id, rank.label("rank")).where(where).subquery()
-            newest = sa.select(ranked.c.id).where(ranked.c.rank <= max(0, int(per_participant)))
-            where = drawings.c.id.in_(newest)
+            where = drawings.c.id.in_(sa.select(ranked.c.id).where(ranked.c.rank <= max(0, int(per_participant))))
         query = sa.select(*columns).where(where).order_by(drawings.c.id.desc()).limit(max(0, int(limit)))
         with self._connect(write=False) as conn:
             rows = conn.execute(query).all()
@@ -252,26 +238,15 @@ class RoomStore:
                                           "probabilities": tuple(r.probabilities)})) for r in rows]  # fmt: skip
 
     def recent(self, limit: int = 40, include_hidden: bool = False, per_participant: int | None = None) -> list[Drawing]:  # fmt: skip
-        """The newest drawings first (the wall); with `per_participant`, at most that many of each
-        participant's newest, so one participant cannot fill the wall."""
-        shown = sa.true() if include_hidden else ~drawings.c.hidden
-        return self._drawings(shown, limit, per_participant)
+        """The newest first (the wall); with `per_participant`, only each participant's newest that many."""
+        return self._drawings(sa.true() if include_hidden else ~drawings.c.hidden, limit, per_participant)
 
     def wrong(self, limit: int = 40, per_participant: int | None = None) -> list[Drawing]:
         """The newest visible drawings the model read wrong first ("fooled the model"); `per_participant` as for recent."""
-        wrong = sa.and_(~drawings.c.hidden, drawings.c.predicted != drawings.c.label)
-        return self._drawings(wrong, limit, per_participant)
-
-    def participants(self) -> list[Participant]:
-        """Everyone with visible drawings, the most recent drawer first: their token, how many, their newest id."""
-        query = (sa.select(drawings.c.session_id, sa.func.count(), sa.func.max(drawings.c.id).label("newest"))
-                 .where(~drawings.c.hidden).group_by(drawings.c.session_id).order_by(sa.desc("newest")))  # fmt: skip
-        with self._connect(write=False) as conn:
-            return [Participant(*row) for row in conn.execute(query).all()]
+        return self._drawings(~drawings.c.hidden & (drawings.c.predicted != drawings.c.label), limit, per_participant)
 
     def version(self) -> tuple[int, int]:
-        """(the newest id, how many are visible): changes with every drawing added, hidden, shown or
-        cleared, so a page can tell in one small query whether its scores must be computed again."""
+        """(newest id, how many visible): changes with every add, hide, show and clear (one small query)."""
         newest = sa.select(sa.func.max(drawings.c.id)).scalar_subquery()  # hidden ones too
         visible = sa.select(sa.func.count()).where(~drawings.c.hidden).scalar_subquery()
         with self._connect(write=False) as conn:

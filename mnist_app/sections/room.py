@@ -80,9 +80,11 @@ def compare(store, version) -> None:
 def participants(store) -> None:
     """The presenter's: hide every drawing of one participant at once (someone filling the room with
     ones). The choice lists nicknames; the token behind each never leaves the server."""
+    from ..room.participants import Participants
+
     if not presenter.allowed():
         return
-    people = {p.session_id: p for p in store.participants()}
+    people = {p.session_id: p for p in Participants(store).list()}
     if not people:
         return
     names = {who: t("room.participant", nick=state.nick_of(who), n=p.drawings, newest=p.newest) for who, p in people.items()}
