@@ -74,6 +74,7 @@ function label(text) {  // a screen reader's name for the drawing surface, which
     canvas.setAttribute('role', 'img');
     canvas.setAttribute('aria-label', text);
   }
+  return canvas != null;  // the shadow root comes before Fabric's canvas in it
 }
 
 function press(action) {
@@ -115,7 +116,7 @@ export default function ({ parentElement, data }) {
     button.addEventListener('click', () => press(action));
     bar.appendChild(button);
   }
-  const timer = setInterval(() => hideToolbar() && (armOnce(), label(data.labels.canvas), clearInterval(timer)), 100);
+  const timer = setInterval(() => hideToolbar() && (armOnce(), label(data.labels.canvas)) && clearInterval(timer), 100);
   return () => clearInterval(timer);
 }
 """ % {"key": KEY}

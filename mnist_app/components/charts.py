@@ -38,7 +38,7 @@ def legible(spec: dict) -> dict:
     discrete axis shown (Vega-Lite drops every other one that it thinks would overlap)."""
     size = body_px()
     text = {"labelFontSize": size, "titleFontSize": size, "labelColor": INK, "titleColor": INK}
-    spec["config"] = {"axis": {**text, "labelOverlap": False}, "legend": text,
+    spec["config"] = {"axis": text, "axisDiscrete": {"labelOverlap": False}, "legend": text,
                       "title": {"fontSize": size, "color": INK}}  # fmt: skip
     return spec
 
