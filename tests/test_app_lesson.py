@@ -6,8 +6,10 @@ import re
 
 import pytest
 
-from helpers_app import LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, training_job, wait_for_training
-from mnist_app.state import OWN_MODEL, Key
+from helpers_app import (
+    LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, training_job, visible_texts, wait_for_training,
+)  # fmt: skip
+from mnist_app.state import OWN_MODEL, SECTIONS, Key
 from mnist_core import lesson
 
 
@@ -51,6 +53,9 @@ def test_the_lesson_walks_the_tutorials_seven_steps(app_test, tiny_data, tiny_mn
     assert seen == list(lesson.STEPS) and at.button(key="lesson_next").disabled
     at.button(key="lesson_prev").click().run()
     assert step_shown(at) == "test"
+    for section in SECTIONS:  # the trained model is named for people everywhere, never by its internal id
+        at = open_section(at, section)
+        assert not [text for text in visible_texts(at) if OWN_MODEL in text], section
 
 
 @pytest.mark.parametrize("lang", LANGS)
