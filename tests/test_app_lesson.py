@@ -7,8 +7,17 @@ import re
 import pytest
 
 from helpers_app import (
-    LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, training_job, visible_texts, wait_for_training,
-)  # fmt: skip
+    LANGS,
+    ONE,
+    T,
+    assert_clean,
+    draw,
+    markdown_text,
+    open_section,
+    training_job,
+    visible_texts,
+    wait_for_training,
+)
 from mnist_app.state import OWN_MODEL, SECTIONS, Key
 from mnist_core import lesson
 
