@@ -34,11 +34,14 @@ def offer(x28: np.ndarray, probs: np.ndarray, model_name: str, canvas: np.ndarra
     """Under a prediction: "right?" with one tap for yes and one per digit for "no, I meant ..."."""
     key = fingerprint(x28)
     state.put(Key.ROOM_PENDING, {"key": key, "x28": x28, "probs": probs, "model": model_name, "canvas": canvas})
+    # One slot for the buttons or the thanks: in the Draw fragment's rerun after a tap, a thanks drawn
+    # where the buttons' columns were left the old digits on screen beside it (Chromium, Streamlit 1.67).
+    slot = st.empty()
     if state.get(Key.ROOM_SAVED) == key:
-        with st.container(key="room_thanks"):
+        with slot.container(key="room_thanks"):
             show_score()
         return
-    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    left, right = slot.container(key="room_buttons").columns([1, 3], vertical_alignment="bottom")
     left.button(t("room.yes"), key="room_yes", on_click=submit, args=(int(probs.argmax()),), type="primary", width="stretch")
     right.pills(t("room.no"), [str(d) for d in range(10)], key=Key.ROOM_MEANT, on_change=submit_meant, width="stretch", wrap=True)
 
@@ -80,12 +83,13 @@ def submit(label: int) -> None:
         )  # fmt: skip
     except RoomError as e:
         state.put(Key.ROOM_ERROR, e.code)  # under the digits, in view: the tap must not seem to do nothing
-        state.put(Key.ROOM_REVEAL, (".st-key-room_refusal", "nearest", secrets.token_hex(4)))
+        state.put(Key.ROOM_REVEAL, ('.st-key-room_refusal [data-testid="stAlert"]', "nearest", secrets.token_hex(4)))
         return
     state.put(Key.ROOM_ERROR, None)
     state.put(Key.ROOM_SAVED, pending["key"])
     # The thanks at the bottom of the screen: on a phone that brings the canvas back for the next drawing.
-    state.put(Key.ROOM_REVEAL, (".st-key-room_thanks", "end", secrets.token_hex(4)))
+    # The message itself, not its slot: the slot may show the old buttons for a moment under its new key.
+    state.put(Key.ROOM_REVEAL, ('.st-key-room_thanks [data-testid="stAlert"]', "end", secrets.token_hex(4)))
 
 
 def show_score() -> None:
