@@ -92,3 +92,38 @@ def test_after_a_training_from_the_lesson_no_page_shows_an_internal_id(server):
             assert OWN_MODEL not in body_text(page), (lang, section)
         assert T(lang, "model.own") in body_text(page)  # the header's line names it for people
     page.close()
+
+
+def test_fields_show_what_the_page_shows_and_a_setting_out_of_range_is_refused_in_words(server):
+    from mnist_app.settings import LIMITS
+
+    url, browser, _ = server
+    page = browser.new_page(viewport=VIEWPORT, locale="ko-KR")
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/?lang=ko&section=test&index=9999")
+    page.wait_for_selector('.test-result[data-index="9999"]')
+    field = page.get_by_label(T("ko", "test.index", last=9999))
+    field.fill("-1")
+    field.press("Enter")
+    page.wait_for_selector('.test-result[data-index="0"]')
+    settle(page)
+    assert field.input_value() == "0"  # not "-1" beside image 0 (or 9999)
+
+    open_section(page, T("ko", "section.data"))
+    row = page.get_by_label(T("ko", "data.row", last=69_999))
+    row.fill("70000")
+    row.press("Enter")
+    page.wait_for_selector('[data-row="69999"]')
+    settle(page)
+    assert row.input_value() == "69999"
+
+    open_section(page, T("ko", "section.train"))
+    epochs = page.get_by_label(T("ko", "train.epochs"), exact=True)
+    epochs.fill("500")
+    epochs.press("Enter")
+    settle(page)
+    page.get_by_role("button", name=T("ko", "train.start")).click()
+    refusal = T("ko", "train.cannot", reason=T("ko", "train.invalid.epochs", **LIMITS))
+    page.get_by_text(refusal).wait_for()
+    assert epochs.input_value() == "500" and not page.get_by_text(re.compile("학습 중")).count()
+    page.close()
