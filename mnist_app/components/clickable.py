@@ -23,7 +23,9 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from .. import state
 from ..i18n import t
+from ..state import Key
 from .charts import body_px, legible
 
 CELL, DIGIT = "cell", "digit"  # the selection parameters: a cell of the matrix, a digit of the gallery
@@ -116,6 +118,12 @@ def data_url(x: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def caption_px() -> dict:
+    """A tile's caption: the body size on a projector (tiles are made wide enough for it), else as large
+    as the tile's width allows."""
+    return body_px() if state.get(Key.PRESENTER) else {"expr": "clamp(bandwidth('x') / 5.2, 10, 17)"}
+
+
 def gallery_spec(rows: int, cols: int, tile: int) -> dict:
     """Tiles as the room's wall draws them: black, a red edge (all mistakes), the caption under the digit.
     Every column is there even when fewer digits are: two mistakes are two tiles, not two halves. A tile
@@ -135,7 +143,7 @@ def gallery_spec(rows: int, cols: int, tile: int) -> dict:
                       "yOffset": -8, "aria": False},  # centred in its tile (Vega's way for images), raised above the caption
              "encoding": {"url": {"field": "url", "type": "nominal"}}},
             {"mark": {"type": "text", "color": "#ffffff", "baseline": "bottom", "yOffset": -4, "fontWeight": "bold", "aria": False,
-                      "fontSize": body_px()},
+                      "fontSize": caption_px()},
              "encoding": {"text": {"field": "caption"}, "y": {"field": "row", **band, "bandPosition": 1}}},
         ],
     }  # fmt: skip

@@ -29,7 +29,7 @@ from ..resources import require_data, test_probabilities
 from ..state import Key
 
 GALLERY = 24  # digits at most in a gallery
-COLS = {False: 6, True: 4}  # the mistakes' columns: fewer, larger tiles on a projector (their captions at its body size)
+COLS = {False: 6, True: 4}  # the mistakes' columns: on a projector fewer, wide enough for captions at its body size
 ANY = "*"  # the selectboxes' "any digit"
 DIGITS = [ANY, *map(str, range(10))]
 
@@ -129,7 +129,7 @@ def mistakes_gallery(x_test: np.ndarray, mistakes: evaluation.Mistakes) -> None:
         return
     presenting = bool(state.get(Key.PRESENTER))
     cols = COLS[presenting]
-    shown = mistakes.take(slice(0, 4 * cols))  # four rows
+    shown = mistakes.take(slice(0, GALLERY))
     captions, labels = tile_texts(shown)
     event = clickable.gallery_chart(x_test[shown.index], shown.index, captions, labels, cols=cols, tile=clickable.TILE[presenting],
                                     key=Key.EVAL_GALLERY, on_select=open_digit)  # fmt: skip
