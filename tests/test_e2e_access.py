@@ -3,7 +3,9 @@
 - axe-core (the axe-playwright-python package's copy) finds no critical or serious violation on Draw
   (with a drawing and its answer), Lesson, Test images, Evaluation, Inside, Train, Model and Room, in
   Korean and in English;
-- `<html lang>` is the session's language, and the answer is a live region a screen reader announces;
+- `<html lang>` is the session's language, Korean lines break between words, the answer is a live
+  region a screen reader announces, the canvas has a name, icons' names are hidden from screen readers;
+- the header is compact (its last line ends within 150 px) and the lesson's Previous/Next are not cut;
 - the confusion matrices, the Evaluation's and the Room's, show all twenty labels (ten digits on each
   axis) at 1280x720 and at 1920x1080: Vega-Lite hides every other one when it thinks they would overlap.
 
@@ -26,6 +28,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.realdata, pytest.mark.slow]
 PRESENTER_KEY = "access-key"
 SECTIONS = ("draw", "lesson", "test", "evaluate", "inside", "train", "model", "room")
 SERIOUS = ("critical", "serious")
+HEADER_PX = 150  # the active model's line, the header's last, ends above this at 1280x720 (it was ~250)
+ICONS_READ = "() => [...document.querySelectorAll('[data-testid=stIconMaterial]')].filter(e => e.getAttribute('aria-hidden') !== 'true').length"
+CUT = "() => [...document.querySelectorAll('.st-key-lesson_prev p, .st-key-lesson_next p')].filter(p => p.scrollWidth > p.clientWidth + 1).length"
 README_SHOTS = {("draw", "ko"), ("draw", "en"), ("train", "ko"), ("train", "en"), ("lesson", "ko"), ("test", "en")}
 ONE = ([(0.42, 0.30), (0.55, 0.14)], [(0.55, 0.14), (0.52, 0.50), (0.50, 0.86)])  # a "1": flag, stem
 # A chart's axis labels that Vega draws visibly (a label it drops for overlap has opacity 0), found by
@@ -92,6 +97,11 @@ def test_no_serious_violation_and_the_page_speaks_its_language(server, axe, tmp_
         for section in SECTIONS:
             visit(page, url, lang, section)
             assert page.evaluate("document.documentElement.lang") == lang, (lang, section)
+            assert page.evaluate("getComputedStyle(document.body).wordBreak") == ("keep-all" if lang == "ko" else "normal")
+            assert page.evaluate(ICONS_READ) == 0, (lang, section)
+            assert page.locator(".st-key-active_model").bounding_box()["y"] + page.locator(".st-key-active_model").bounding_box()["height"] <= HEADER_PX
+            if section == "lesson":
+                assert page.evaluate(CUT) == 0 and page.locator(".st-key-lesson_prev p").inner_text() == text(lang, "lesson.previous")
             if section == "draw":
                 live = page.locator("#prediction")
                 assert live.get_attribute("aria-live") == "polite" and live.get_attribute("role") == "status"
