@@ -1,7 +1,7 @@
 """The wall's fair share and the presenter's hiding of one participant, in the room's store, on SQLite and
 PostgreSQL (the `location` fixture): a participant who floods the room shows at most their newest few
 tiles among the newest; hiding a participant takes all of theirs (and only theirs) off the walls, counts
-and scores at once; the room's version changes with every add, hide and clear."""
+and scores at once."""
 
 from __future__ import annotations
 
@@ -47,9 +47,7 @@ def test_hiding_a_participant_takes_all_of_theirs_and_only_theirs(store):
         (flooder, 6, theirs[-1]),
         (alice, 2, mine[-1]),
     ]
-    before = store.version()
     assert Participants(store).hide(flooder) == 6
-    assert store.version() != before
     assert [d.id for d in store.recent(40)] == mine[::-1] and store.wrong() == []
     assert store.counts()[1] == 0 and store.confusion().total == 2 and len(store.all_inputs()[1]) == 2
     assert [p.session_id for p in Participants(store).list()] == [alice]
@@ -59,21 +57,3 @@ def test_hiding_a_participant_takes_all_of_theirs_and_only_theirs(store):
     later = add(store, flooder, 2, 2, 200)  # drawn after the hide: shown
     assert [d.id for d in store.recent(40)] == [later, *mine[::-1]]
     assert Participants(store).hide(flooder, hidden=False) == 6 and len(store.recent(40)) == 9
-
-
-def test_the_version_changes_with_every_add_hide_and_clear(store):
-    who = new_session_id()
-    seen = [store.version()]
-    assert seen[0] == (0, 0)
-    first = add(store, who, 3, 3, 0)
-    seen.append(store.version())
-    add(store, who, 5, 6, 1)
-    seen.append(store.version())
-    store.hide(first)
-    seen.append(store.version())
-    store.hide(first, hidden=False)
-    seen.append(store.version())
-    assert seen[1:] == [(first, 1), (first + 1, 2), (first + 1, 1), (first + 1, 2)]
-    store.clear()
-    assert store.version() == (0, 0)
-    assert store.add(**entry(who, 1, 1, 2)) > first + 1 and store.version()[1] == 1

@@ -245,14 +245,6 @@ class RoomStore:
         """The newest visible drawings the model read wrong first ("fooled the model"); `per_participant` as for recent."""
         return self._drawings(~drawings.c.hidden & (drawings.c.predicted != drawings.c.label), limit, per_participant)
 
-    def version(self) -> tuple[int, int]:
-        """(newest id, how many visible): changes with every add, hide, show and clear (one small query)."""
-        newest = sa.select(sa.func.max(drawings.c.id)).scalar_subquery()  # hidden ones too
-        visible = sa.select(sa.func.count()).where(~drawings.c.hidden).scalar_subquery()
-        with self._connect(write=False) as conn:
-            found = conn.execute(sa.select(newest, visible)).one()
-        return int(found[0] or 0), int(found[1])
-
     def counts(self) -> tuple[int, ...]:
         """Visible drawings per intended digit, 0 to 9."""
         query = sa.select(drawings.c.label, sa.func.count()).where(~drawings.c.hidden).group_by(drawings.c.label)

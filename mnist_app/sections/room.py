@@ -10,15 +10,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mnist_core.train import evaluate
-
 from .. import presenter, state
 from ..catalogue import active_model, model_choices
 from ..components.charts import bar_counts, confusion_heatmap
 from ..components.wall import wall
 from ..frame import display_name
 from ..i18n import t
-from ..resources import room_store
+from ..resources import predict, room_store
 from ..state import OWN_MODEL, Key
 
 REFRESH_S = 3.0  # the wall and the room's figures redraw themselves this often while the section is open
@@ -29,26 +27,21 @@ WALL_TILES, WALL_SHARE = 40, 4
 FOOLED_TILES, FOOLED_SHARE = 20, 2  # the fooled wall is half as large: the same tenth
 
 
-@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
-def room_score(cache_id: str, where: str, version: tuple[int, int], _model, _store):
-    """A model's Evaluation on the room's visible drawings, computed once per model and room version
-    (RoomStore.version) for every session. best_mlp reads 1000 drawings in 0.57 s on the 2-core machine
-    (busy, 2026-12-04): 30 open Room pages refreshing every REFRESH_S, two models each, could not each
-    do it themselves."""
-    x, y = _store.all_inputs()
-    return evaluate(_model, x, y, device=next(_model.parameters()).device)
+@st.cache_resource(max_entries=32, show_spinner=False)
+def rescorer(cache_id: str, where: str, _model, _store):
+    """One model's readings of one room (room.rescoring.Rescorer), shared by every session of this
+    server: a refresh reads only the drawings added since the last (best_mlp takes 0.57 s for 1000)."""
+    from ..room.rescoring import Rescorer
+
+    return Rescorer(_store, lambda x: predict(_model, x).argmax(1))
 
 
-def score(choice, store, version):
-    return room_score(choice.cache_id, store.where, version, choice.model, store)
+def score(choice, store):
+    return rescorer(choice.cache_id, store.where, choice.model, store).evaluation()
 
 
-def scores(store, version) -> None:
-    """The active model's accuracy on the room beside its accuracy on the test images."""
-    model = active_model()
-    if model is None or not version[1]:
-        return
-    room = score(model, store, version)
+def scores(model, room) -> None:
+    """The active model's accuracy on the room (`room`: its Evaluation) beside its accuracy on the test images."""
     test = model.accuracy
     left, right = st.columns(2)
     left.metric(t("room.accuracy_room", model=display_name(model.name)), f"{100 * room.accuracy:.1f}%",
@@ -56,24 +49,19 @@ def scores(store, version) -> None:
     right.metric(t("room.accuracy_test"), "…" if test is None else f"{100 * test:.2f}%")
 
 
-def confusion_chart(store, version) -> None:
-    model = active_model()
-    if model is None or not version[1]:
-        return
+def confusion_chart(room) -> None:
     st.markdown(f"**{t('room.confusion')}**")
-    matrix = score(model, store, version).confusion
-    confusion_heatmap(matrix, meant=t("room.meant"), read=t("room.read"), height=320, font=14, label_font=16)
+    confusion_heatmap(room.confusion, meant=t("room.meant"), read=t("room.read"), height=320, font=14, label_font=16)
 
 
-def compare(store, version) -> None:
-    """The room's drawings read again by another checkpoint, beside the active model."""
+def compare(store, model, mine) -> None:
+    """The room's drawings read again by another checkpoint, beside the active model's reading (`mine`)."""
     choices = {n: c for n, c in model_choices().items() if n != OWN_MODEL}
-    model = active_model()
-    others = [n for n in choices if model is None or n != model.name]
-    if not others or not version[1] or model is None:
+    others = [n for n in choices if n != model.name]
+    if not others:
         return
     other = st.selectbox(t("room.compare_with"), others, key="room_compare")
-    mine, theirs = score(model, store, version), score(choices[other], store, version)
+    theirs = score(choices[other], store)
     st.markdown(t("room.compared", a=display_name(model.name), a_right=mine.correct, b=other, b_right=theirs.correct,
                   total=mine.total))  # fmt: skip
 
@@ -121,21 +109,25 @@ def hide_participant(store) -> None:
 
 def figures(store) -> None:
     """Everything that moves with the room, in the order a projector needs it."""
-    version = store.version()
-    scores(store, version)
-    st.markdown(t("room.intro", n=version[1]))
+    model, counts = active_model(), store.counts()
+    room = score(model, store) if model is not None and sum(counts) else None
+    if room is not None:
+        scores(model, room)
+    st.markdown(t("room.intro", n=sum(counts)))
     wall(store.recent(WALL_TILES, per_participant=WALL_SHARE), show_ids=presenter.allowed())
     participants(store)
     refusal()
     st.markdown(f"**{t('room.fooled')}**")
     wall(store.wrong(FOOLED_TILES, per_participant=FOOLED_SHARE), show_ids=presenter.allowed())
     left, right = st.columns(2, gap="large")
-    with left:
-        confusion_chart(store, version)
+    if room is not None:
+        with left:
+            confusion_chart(room)
     with right:
         st.markdown(f"**{t('room.per_digit')}**")
-        bar_counts(np.array(store.counts()), height=220)
-        compare(store, version)
+        bar_counts(np.array(counts), height=220)
+        if room is not None:
+            compare(store, model, room)
 
 
 def moderation(store) -> None:
