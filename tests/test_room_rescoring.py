@@ -49,3 +49,25 @@ def test_a_refresh_reads_only_the_new_drawings_and_agrees_with_evaluate(location
     store.clear()
     assert rescorer.evaluation().total == 0
     store.close()
+
+
+def test_a_room_file_made_anew_is_read_anew(tmp_path):
+    path = tmp_path / "room.sqlite3"
+    store, model, who = open_store(str(path)), tiny_model(), new_session_id()
+
+    def read(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return model(torch.from_numpy(x)).argmax(1).numpy()
+
+    rescorer = Rescorer(store, read)
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        store.add(**entry(who, i, 0, i) | {"input28": rng.integers(0, 256, 784).astype(np.uint8)})
+    rescorer.evaluation()
+    path.unlink()  # deleted mid-workshop: the store opens a new room in a new file, its ids from 1 again
+    for i in range(3):
+        store.add(**entry(who, 9 - i, 0, i) | {"input28": rng.integers(0, 256, 784).astype(np.uint8)})
+    x, y = store.all_inputs()
+    assert [d.id for d in store.recent()] == [3, 2, 1]  # the same ids as before
+    assert rescorer.evaluation() == evaluate(model, x, y, device=torch.device("cpu"))
+    store.close()

@@ -4,7 +4,8 @@ section's figures that refresh with the wall.
 The digit the model reads in each drawing is kept by drawing id, so a refresh reads only the drawings
 added since the last one: best_mlp reads 1000 drawings in 0.57 s on the 2-core machine (busy), which a
 room adding a drawing every few seconds would otherwise pay at every refresh, for each model shown.
-Ids are never reused (the table's autoincrement), so a kept reading never belongs to another drawing.
+A reading is kept by (id, created): ids are not reused within a database, and a room file deleted and
+made anew mid-workshop (store.py opens the new one) starts its ids again, at other times.
 No streamlit here.
 """
 
@@ -30,25 +31,29 @@ class Rescorer:
 
     def __init__(self, store: RoomStore, read: Callable[[np.ndarray], np.ndarray]):
         self.store, self.read = store, read
-        self._digits: dict[int, int] = {}
+        self._digits: dict[tuple, int] = {}  # (id, created) -> the digit read
         self._lock = threading.Lock()
 
     def evaluation(self) -> Evaluation:
         """The confusion matrix of the visible drawings (row: the digit meant, column: the digit read)."""
-        query = sa.select(drawings.c.id, drawings.c.label).where(~drawings.c.hidden).order_by(drawings.c.id)
+        query = (
+            sa.select(drawings.c.id, drawings.c.created, drawings.c.label)
+            .where(~drawings.c.hidden)
+            .order_by(drawings.c.id)
+        )
         with self.store._connect(write=False) as conn:
-            rows = conn.execute(query).all()
+            rows = [((r.id, r.created), r.label) for r in conn.execute(query).all()]
         with self._lock:
-            new = [r.id for r in rows if r.id not in self._digits]
+            new = [key for key, _ in rows if key not in self._digits]
         if new:
-            digits = np.asarray(self.read(self._inputs(new))).astype(int)
+            digits = np.asarray(self.read(self._inputs([i for i, _ in new]))).astype(int)
             with self._lock:
                 self._digits.update(zip(new, digits.tolist()))
         if not rows:
             return Evaluation(tuple((0,) * 10 for _ in range(10)))
         with self._lock:
-            read = [self._digits[r.id] for r in rows]
-        matrix = confusion_matrix([r.label for r in rows], read, labels=range(10))
+            read = [self._digits[key] for key, _ in rows]
+        matrix = confusion_matrix([label for _, label in rows], read, labels=range(10))
         return Evaluation(tuple(tuple(int(v) for v in row) for row in matrix))
 
     def _inputs(self, ids: list[int]) -> np.ndarray:
