@@ -95,7 +95,9 @@ def delete_form(choices: dict[str, ModelChoice]) -> None:
 def presenter_form(choices: dict[str, ModelChoice]) -> None:
     if not presenter_key():
         return
-    with st.expander(t("presenter.title"), expanded=presenter.allowed()):
+    # Keyed by the rights: a page whose pass came back a moment after its first run opens the new one.
+    allowed = presenter.allowed()
+    with st.expander(t("presenter.title"), expanded=allowed, key="presenter_open" if allowed else "presenter_closed"):
         if not presenter.allowed():
             st.text_input(t("presenter.key"), key=Key.PRESENTER_KEY, type="password", max_chars=MAX_KEY_CHARS,
                           on_change=lambda: presenter.unlock(state.get(Key.PRESENTER_KEY)))  # fmt: skip
