@@ -171,7 +171,7 @@ class Servers:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))  # the cores this process may use (taskset, a container's cpuset)
     parser = argparse.ArgumentParser(prog="python -m mnist_app.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--processes", type=int, default=PROCESSES_PER_CORE * cores,
                         help=f"app servers (default {PROCESSES_PER_CORE} per core: {PROCESSES_PER_CORE * cores} here)")

@@ -26,7 +26,7 @@ def planned(tmp_path: Path, *argv: str, environ: dict | None = None) -> serve.Pl
 
 
 def test_each_core_gets_its_share_of_app_servers_by_default():
-    assert serve.parse([]).processes == serve.PROCESSES_PER_CORE * os.cpu_count()
+    assert serve.parse([]).processes == serve.PROCESSES_PER_CORE * len(os.sched_getaffinity(0))
     assert serve.parse(["--processes", "3"]).processes == 3
 
 
