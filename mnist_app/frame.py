@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from . import state
+from . import presenter_access, state
 from .i18n import LANGUAGES, from_locale, t
 from .state import OWN_MODEL, SECTIONS, Key
 
@@ -42,10 +42,8 @@ def read_url() -> None:
     # (a bookmark, someone at home) stays where it is until "follow the presenter" is pressed.
     state.put(Key.FOLLOWING, (query.get("follow") or "").lower() in TRUE_WORDS)
     if query.get("key"):
-        from . import presenter  # here, not above: it imports torch, which the header waits for otherwise
-
-        if presenter.unlock(query["key"]):  # read once and never written back into the URL
-            state.put(Key.FLASH, ("success", "presenter.welcome", {"hours": presenter.PASS_S // 3600}))
+        if presenter_access.unlock(query["key"]):  # read once and never written back into the URL
+            state.put(Key.FLASH, ("success", "presenter.welcome", {"hours": presenter_access.PASS_S // 3600}))
         elif not state.get(Key.FLASH):  # not locked out (that says so already): plainly wrong
             state.put(Key.FLASH, ("error", "presenter.wrong_key", {}))
     state.put(Key.URL_READ, True)

@@ -47,7 +47,7 @@ class Key:
     PRESENTER_KEY = "presenter_key"  # the key field in the Model section
     KEY_GUESSES = "presenter_guesses"  # time.monotonic() of this session's recent wrong presenter keys
     KEY_LOCKED_UNTIL = "presenter_locked_until"  # time.monotonic() until which this session may not try a key
-    PRESENTER_PASS = "presenter_pass"  # a pass just issued for the key (presenter.issue_pass), for the browser to keep
+    PRESENTER_PASS = "presenter_pass"  # a pass just issued for the key (presenter_access.issue_pass), for the browser to keep
     PASS_FORGET = "presenter_pass_forget"  # the browser should drop its pass (expired, refused, or given up)
     MODEL_NOTICE = "model_notice"  # (form, level, catalogue key, values): a Model form's last outcome, shown under it
     ROOM_PENDING = "room_pending"  # the drawing on screen, for the "right?" tap's callback

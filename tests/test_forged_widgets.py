@@ -43,7 +43,7 @@ def test_forged_hidden_sizes_are_refused_in_one_line_and_nothing_is_queued(app_t
 
 def test_free_text_fields_are_bounded_where_streamlit_cuts_them(app_test, no_data, monkeypatch):
     """max_chars: Streamlit cuts a longer value on the server, before our code sees it."""
-    from mnist_app.presenter import MAX_KEY_CHARS
+    from mnist_app.presenter_access import MAX_KEY_CHARS
 
     monkeypatch.setenv("MNIST_PRESENTER_KEY", "k" * 20)
     at = open_section(app_test("en"), "train")

@@ -20,7 +20,7 @@ from helpers_app import (
 )
 from helpers_core import crafted_png
 from helpers_hostile import data_url, full_png, peak_rss_rise, with_text_bomb
-from mnist_app import presenter
+from mnist_app import presenter_access
 from mnist_app.settings import CANVAS_PX, TUTORIAL_INDEX
 from mnist_app.state import Key
 
@@ -162,9 +162,9 @@ def guesses(monkeypatch):
     (AppTest's sessions all run in this process, as a server's sessions do)."""
     monkeypatch.setenv("MNIST_PRESENTER_KEY", KEY)
     clock = Clock()
-    monkeypatch.setattr(presenter, "_now", clock, raising=False)
-    if hasattr(presenter, "ServerGuesses"):
-        monkeypatch.setattr(presenter, "SERVER_GUESSES", presenter.ServerGuesses())
+    monkeypatch.setattr(presenter_access, "_now", clock, raising=False)
+    if hasattr(presenter_access, "ServerGuesses"):
+        monkeypatch.setattr(presenter_access, "SERVER_GUESSES", presenter_access.ServerGuesses())
     return clock
 
 
@@ -186,10 +186,10 @@ def test_eleven_wrong_keys_in_a_minute_lock_the_session_out_even_for_the_right_k
     assert T(lang, "presenter.wrong_key") in [w.value for w in at.warning]
     key_field(at, KEY)
     assert not at.session_state[Key.IS_PRESENTER]
-    assert errors(at) == [T(lang, "presenter.locked", minutes=presenter.LOCK_S // 60)]
+    assert errors(at) == [T(lang, "presenter.locked", minutes=presenter_access.LOCK_S // 60)]
     warned = [r.getMessage() for r in caplog.records if r.name == "mnist_app.presenter" and r.levelname == "WARNING"]
     assert len(warned) >= 11 and not any("guess-" in line or KEY in line for line in warned)  # never the text
-    guesses.now += presenter.LOCK_S - 60
+    guesses.now += presenter_access.LOCK_S - 60
     key_field(at, KEY + " ")
     key_field(at, KEY)
     assert not at.session_state[Key.IS_PRESENTER]  # still locked: the lock is a few minutes
@@ -212,21 +212,21 @@ def test_a_few_wrong_keys_are_only_wrong_and_the_right_one_still_opens(app_test,
 def test_the_key_in_the_url_counts_as_a_guess_too(app_test, no_data, guesses):
     sessions = [app_test("en", key=f"url-guess-{i}") for i in range(3)]
     assert not any(s.session_state[Key.IS_PRESENTER] for s in sessions)
-    assert len(presenter.SERVER_GUESSES) == 3
+    assert len(presenter_access.SERVER_GUESSES) == 3
 
 
 def test_wrong_keys_from_many_sessions_lock_the_server_for_a_minute(app_test, no_data, guesses, monkeypatch):
-    monkeypatch.setattr(presenter, "SERVER_LIMIT", 12)
+    monkeypatch.setattr(presenter_access, "SERVER_LIMIT", 12)
     for s in range(3):  # new sessions, each under its own limit: a fresh quota is no way around the server's
         at = open_section(app_test("en"), "model")
         for i in range(4):
             key_field(at, f"session-{s}-guess-{i}")
-        assert not any(T("en", "presenter.locked", minutes=presenter.LOCK_S // 60) == e for e in errors(at))
+        assert not any(T("en", "presenter.locked", minutes=presenter_access.LOCK_S // 60) == e for e in errors(at))
     teacher = open_section(app_test("ko"), "model")
     key_field(teacher, KEY)
     assert not teacher.session_state[Key.IS_PRESENTER]
     assert errors(teacher) == [T("ko", "presenter.busy")]
-    guesses.now += presenter.WINDOW_S
+    guesses.now += presenter_access.WINDOW_S
     key_field(teacher, KEY + " ")
     key_field(teacher, KEY)
     assert teacher.session_state[Key.IS_PRESENTER]

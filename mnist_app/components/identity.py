@@ -6,7 +6,7 @@ invisible, keeps it in the browser's localStorage: a browser that has one alread
 the session adopts it, one that has none stores the session's. A token that is not 32 hex digits is
 ignored, so a crafted value can neither be long nor carry markup.
 
-It keeps the presenter's pass the same way (presenter.py: a signed, expiring proof that this browser
+It keeps the presenter's pass the same way (presenter_access.py: a signed, expiring proof that this browser
 gave the presenter key): stored when the server issues one, sent back by a new session (a reload),
 dropped when the server says it is refused or given up.
 """
@@ -60,10 +60,10 @@ def _adopt() -> None:
 
 
 def _resume() -> None:
-    from .. import presenter  # its checks, only when a browser sends a pass
+    from .. import presenter_access  # its checks, only when a browser sends a pass
 
     value = state.get(Key.IDENTITY)
-    presenter.resume(value.get("pass") if isinstance(value, dict) else None)
+    presenter_access.resume(value.get("pass") if isinstance(value, dict) else None)
 
 
 def sync() -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import presenter, state
+from .. import presenter, presenter_access, state
 from ..catalogue import ModelChoice, active_model, deletable, delete_saved, list_models, model_choices
 from ..components import export
 from ..frame import listed_name, model_label
 from ..i18n import t
-from ..presenter import MAX_KEY_CHARS
+from ..presenter_access import MAX_KEY_CHARS
 from ..room import RoomError
 from ..settings import presenter_key
 from ..state import OWN_MODEL, Key
@@ -100,12 +100,12 @@ def presenter_form(choices: dict[str, ModelChoice]) -> None:
     with st.expander(t("presenter.title"), expanded=allowed, key="presenter_open" if allowed else "presenter_closed"):
         if not presenter.allowed():
             st.text_input(t("presenter.key"), key=Key.PRESENTER_KEY, type="password", max_chars=MAX_KEY_CHARS,
-                          on_change=lambda: presenter.unlock(state.get(Key.PRESENTER_KEY)))  # fmt: skip
+                          on_change=lambda: presenter_access.unlock(state.get(Key.PRESENTER_KEY)))  # fmt: skip
             if state.get(Key.PRESENTER_KEY):
                 st.warning(t("presenter.wrong_key"))
             return
         st.caption(t("presenter.unlocked"))
-        st.button(t("presenter.give_up"), key="presenter_give_up", on_click=presenter.give_up, icon=":material/logout:")
+        st.button(t("presenter.give_up"), key="presenter_give_up", on_click=presenter_access.give_up, icon=":material/logout:")
         names = [n for n in choices if n != OWN_MODEL]
         left, right = st.columns([3, 1], vertical_alignment="bottom")
         name = left.selectbox(t("presenter.default"), names, key="default_select")
