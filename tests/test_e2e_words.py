@@ -12,7 +12,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bench.browser import VIEWPORT, chromium, open_section, settle, streamlit_server
 from helpers_app import T
-from mnist_app.presenter import PASS_S
+from mnist_app.presenter_access import PASS_S
 from mnist_app.state import OWN_MODEL, SECTIONS
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata, pytest.mark.slow]
