@@ -12,11 +12,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +21,7 @@ import pytest
 
 from bench.prerequisites import need, on_ci
 from mnist_app.i18n import text_in
+from mnist_app.serve import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parent.parent
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
@@ -40,24 +38,12 @@ VIEWPORT = {"width": 1400, "height": 1000}
 STARTUP_S = 90
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for_health(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"streamlit not healthy after {STARTUP_S} s:\n{log.read_text()[-3000:]}")
+    why = wait_healthy(url, proc, STARTUP_S)
+    if why == "exited":
+        pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+    if why is not None:
+        pytest.fail(f"streamlit not healthy after {STARTUP_S} s:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager

@@ -8,13 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.browser import REPO, free_port
+from bench.browser import REPO
 from bench.prerequisites import need
+from mnist_app.serve import free_port, wait_healthy
 
 STARTUP_S = 180  # several servers warming at once on 2 cores
 TICK = os.sysconf("SC_CLK_TCK")
@@ -70,17 +69,11 @@ def production(folder: Path, processes: int | None = None, **settings: str):
 
 def _wait(url: str, proc: subprocess.Popen, log: Path) -> None:
     """Until the URL answers the health check (through nginx: serve starts it once all servers are healthy)."""
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"mnist_app.serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"mnist_app.serve not serving after {STARTUP_S} s:\n{log.read_text()[-3000:]}")
+    why = wait_healthy(url, proc, STARTUP_S)
+    if why == "exited":
+        raise RuntimeError(f"mnist_app.serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+    if why is not None:
+        raise RuntimeError(f"mnist_app.serve not serving after {STARTUP_S} s:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager

@@ -51,6 +51,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(url: str, proc: subprocess.Popen, seconds: float, stop=lambda: False) -> str | None:
+    """Until `url` answers Streamlit's health check: None once it does, else why not: "exited" (`proc`
+    ended), "stopped" (`stop()`) or "timeout" (not within `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if stop():
+            return "stopped"
+        if proc.poll() is not None:
+            return "exited"
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return None
+        except OSError:
+            time.sleep(0.3)
+    return "timeout"
+
+
 @dataclass
 class Plan:
     """What `main` starts: the app servers' ports, their environment, the workers, nginx's files."""
@@ -131,19 +149,13 @@ class Servers:
                                   "-g", "daemon off;"], "nginx.log", dict(os.environ))  # fmt: skip
 
     def wait_healthy(self, port: int, stop=lambda: False) -> None:
-        deadline = time.monotonic() + HEALTH_S
-        while time.monotonic() < deadline:
-            if stop():
-                raise RuntimeError("stopped while starting")
-            if self.apps[port].poll() is not None:
-                raise RuntimeError(f"the app server on port {port} exited; see {self.plan.folder / f'app_{port}.log'}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"the app server on port {port} is not healthy after {HEALTH_S} s")
+        why = wait_healthy(f"http://127.0.0.1:{port}", self.apps[port], HEALTH_S, stop)
+        if why == "stopped":
+            raise RuntimeError("stopped while starting")
+        if why == "exited":
+            raise RuntimeError(f"the app server on port {port} exited; see {self.plan.folder / f'app_{port}.log'}")
+        if why == "timeout":
+            raise RuntimeError(f"the app server on port {port} is not healthy after {HEALTH_S} s")
 
     def watch(self, stop) -> None:
         """Until `stop()`: an app server that exited is started again; nginx exiting ends it all."""
