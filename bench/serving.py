@@ -50,30 +50,33 @@ def production(folder: Path, processes: int | None = None, **settings: str):
                "--db", str(folder / "room.sqlite3"), "--folder", str(folder / "serve")]  # fmt: skip
     command += [] if processes is None else ["--processes", str(processes)]
     env = {k: v for k, v in os.environ.items() if k != "MNIST_CHECKPOINT_DIR"} | settings  # the shipped checkpoints
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(url, proc, log)
-        yield url, proc.pid
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # serve stops its servers, workers and nginx
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    with _running(command, REPO, env, log, f"http://127.0.0.1:{port}") as served:
+        yield served
     logs = [log, *sorted((folder / "serve").glob("app_*.log"))]
     for path in logs:
         assert "Traceback" not in path.read_text(), f"{path}:\n{path.read_text()[-3000:]}"
 
 
-def _wait(url: str, proc: subprocess.Popen, log: Path) -> None:
-    """Until the URL answers the health check (through nginx: serve starts it once all servers are healthy)."""
-    why = wait_healthy(url, proc, STARTUP_S)
-    if why == "exited":
-        raise RuntimeError(f"mnist_app.serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-    if why is not None:
-        raise RuntimeError(f"mnist_app.serve not serving after {STARTUP_S} s:\n{log.read_text()[-3000:]}")
+@contextmanager
+def _running(command: list[str], cwd: Path, env: dict[str, str], log: Path, url: str):
+    """`command` in a process group of its own, its output in `log`, until `url` answers the health
+    check (through nginx for serve: it starts nginx once all servers are healthy); yields (url, pid).
+    SIGTERM to the group at the end (serve stops its servers, workers and nginx), SIGKILL after 30 s."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        why = wait_healthy(url, proc, STARTUP_S)
+        if why == "exited":
+            raise RuntimeError(f"{command[2]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        if why is not None:
+            raise RuntimeError(f"{command[2]} not serving after {STARTUP_S} s:\n{log.read_text()[-3000:]}")
+        yield url, proc.pid
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @contextmanager
@@ -86,16 +89,6 @@ def single(folder: Path, repo: Path = REPO, **settings: str):
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "MNIST_CHECKPOINT_DIR"}
     env |= {"MNIST_ROOM_DB": str(folder / "room.sqlite3"), "PYTHONPATH": str(repo)} | settings
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(url, proc, log)
-        yield url, proc.pid
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    with _running(command, repo, env, log, f"http://127.0.0.1:{port}") as served:
+        yield served
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
