@@ -79,23 +79,6 @@ def test_bad_or_taken_checkpoint_names_are_refused(app_test, tiny_data, checkpoi
     assert at.session_state[Key.ACTIVE] == OWN_MODEL  # still there to save
 
 
-@pytest.mark.parametrize(
-    ("option", "value", "field"),
-    [("hidden", "0", "hidden"), ("hidden", "100, -5", "hidden"), ("hidden", "big", "hidden"), ("hidden", "", "hidden"),
-     ("hidden", "1, 2, 3, 4, 5, 6, 7", "hidden"), ("hidden", "5000", "hidden")],
-)  # fmt: skip
-@pytest.mark.parametrize("lang", LANGS)
-def test_out_of_range_options_are_refused_in_the_sessions_words(app_test, no_data, option, value, field, lang):
-    from mnist_app.settings import LIMITS
-
-    at = open_section(app_test(lang), "train")
-    set_training_options(at, **{option: value})
-    at.button(key="train_button").click().run()
-    assert not at.exception
-    assert [e.value for e in at.error] == [T(lang, "train.cannot", reason=T(lang, f"train.invalid.{field}", **LIMITS))]
-    assert at.session_state[Key.TRAIN_JOB] is None
-
-
 def test_stop_ends_training_and_keeps_the_active_model(app_test, tiny_data):
     at = open_section(app_test(), "train")
     set_training_options(at, epochs=100)
