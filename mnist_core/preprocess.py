@@ -83,9 +83,9 @@ def to_ink(image: np.ndarray, polarity: str = "auto") -> np.ndarray:
     if a.ndim == 3 and a.shape[2] == 4 and a[..., 3].min() < 0.98:
         return np.clip(a[..., 3], 0.0, 1.0)
     gray = a if a.ndim == 2 else a[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
-    if polarity != "auto":
+    if polarity == "auto":
+        background = float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+    else:
         background = 0.0 if polarity == "light" else 1.0
     ink = gray if background < 0.5 else 1.0 - gray
     floor = min(background, 1.0 - background)  # a grey background's own level is not ink
