@@ -2,12 +2,13 @@
 
 Two kinds are shared: checkpoint files every server has (the shipped ones, those the command line
 wrote) and the models participants saved, which live in the room's database (room.shelf) so that
-every app server on it lists the same ones. Each is read once per version into `st.cache_resource`;
-the shelf's list is read at most every SHELF_TTL_S seconds per server. The active model is per session.
+every app server on it lists the same ones. Each is read once per version into `st.cache_resource`,
+and so is the whole list; the shelf's rows are read at most every SHELF_TTL_S seconds per server. The active model is per session.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,34 +75,23 @@ def read_saved(name: str, created: str, owner: str, nick: str) -> ModelChoice | 
     return ModelChoice(name, c.model, c.model_config, c.train_config, c.metrics, created, f"room:{name}@{created}", owner, nick, True)
 
 
-@st.cache_data(ttl=SHELF_TTL_S, show_spinner=False)
-def shelf_rows() -> tuple[tuple, str | None] | None:
-    """The room's saved models (rows without their bytes) and its default; None while the room is away."""
+@st.cache_resource(ttl=SHELF_TTL_S, show_spinner=False)
+def shelf_rows() -> tuple[tuple, str | None, int] | None:
+    """The room's saved models (rows without their bytes), its default and when they were read
+    (time.monotonic_ns(): this version's id); None while the room is away. Shared by every session
+    of the server as it is (cache_resource: cache_data would copy it for every caller)."""
     from .resources import room_shelf
     from .room import RoomError
 
     try:
-        return tuple(room_shelf().list()), room_shelf().default()
+        return tuple(room_shelf().list()), room_shelf().default(), time.monotonic_ns()
     except RoomError:
         return None
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _listing(folder: str, stamp: int) -> tuple[Path, ...]:
-    """The checkpoint files in `folder`, listed once per version of the folder (`stamp`: its mtime,
-    which a new, renamed or removed file changes; a save renames its file into place). Listing it on
-    every run was 3% of a stroke's run with 30 drawing sessions (issue 25)."""
-    return tuple(sorted(Path(folder).glob("*.pt")))
-
-
-def _files() -> tuple[list[ModelChoice], list[str]]:
+def _files(folder: Path) -> tuple[list[ModelChoice], list[str]]:
     found, unusable = [], []
-    folder = checkpoint_dir()
-    try:
-        stamp = folder.stat().st_mtime_ns
-    except OSError:  # no folder (yet): nothing in it
-        return found, unusable
-    for path in _listing(str(folder), stamp):
+    for path in sorted(folder.glob("*.pt")):
         try:
             info = path.stat()
         except OSError:  # removed between the listing and now
@@ -112,18 +102,34 @@ def _files() -> tuple[list[ModelChoice], list[str]]:
     return found, unusable
 
 
-def list_models() -> tuple[list[ModelChoice], list[str]]:
-    """Every usable model, files and saved ones, best first, and the names of the unusable ones."""
-    found, unusable = _files()
+def list_models() -> tuple[tuple[ModelChoice, ...], tuple[str, ...]]:
+    """Every usable model, files and saved ones, best first, and the names of the unusable ones.
+
+    Made once per version of the folder and of the shelf's list for the whole server, not per run: a
+    stroke asks for the active model, and listing every model each time was 5% of a stroke's run with
+    20 drawing sessions (issue 25), more with every model a class saves."""
+    rows = shelf_rows()
+    folder = checkpoint_dir()
+    try:
+        stamp = folder.stat().st_mtime_ns  # a checkpoint is written by a rename, which changes it
+    except OSError:  # no folder (yet): nothing in it
+        stamp = None
+    return _catalogue(str(folder), stamp, None if rows is None else rows[2], _rows=() if rows is None else rows[0])
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _catalogue(folder: str, stamp: int | None, shelf_version: int | None, _rows: tuple) -> tuple[tuple, tuple]:
+    """list_models for one version of the folder (`stamp`) and of the shelf's rows (`shelf_version`)."""
+    found, unusable = _files(Path(folder))
     files = {c.name for c in found}
-    for row in (shelf_rows() or ((), None))[0]:
+    for row in _rows:
         if row.name in files:
             continue
         choice = read_saved(row.name, row.created.isoformat(timespec="seconds"), row.owner, row.nick)
         found.extend([choice] if choice else [])
         unusable.extend([] if choice else [row.name])
     found.sort(key=lambda c: -(c.accuracy or 0.0))
-    return found, unusable
+    return tuple(found), tuple(unusable)
 
 
 def model_choices() -> dict[str, ModelChoice]:
