@@ -94,7 +94,7 @@ def test_a_new_user_draws_browses_trains_and_looks_around(server, shots):
     assert draw_a_one(page) == 1
     assert "model: " in page.locator("#prediction").inner_text()
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # the ten probabilities
-    page.locator('[data-testid="stImage"] img').nth(1).wait_for()  # the crop and the 28x28 input
+    page.locator(".stages img").nth(1).wait_for()  # the crop and the 28x28 input
     screenshot(page, "draw_en", shots)
     page.get_by_role("button", name="Clear").click()
     page.wait_for_selector("#draw-prompt")  # a new, empty canvas: the prompt again
@@ -231,9 +231,9 @@ def test_a_projector_in_presenter_mode_shows_canvas_input_and_answer_at_once(ser
     # Streamlit's own chrome is hidden once the presenter sheet is in; CI once read it one frame early.
     expect(page.locator('header[data-testid="stHeader"]')).to_be_hidden(timeout=10_000)
     assert draw_a_one(page) == 1
-    page.locator('[data-testid="stImage"] img').nth(1).wait_for()
+    page.locator(".stages img").nth(1).wait_for()
     settle(page)
-    for element in (canvas_of(page), page.locator("#prediction"), page.locator('[data-testid="stImage"] img').nth(1)):
+    for element in (canvas_of(page), page.locator("#prediction"), page.locator(".stages img").nth(1)):
         box = element.bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width, box
     screenshot(page, f"presenter_{width}x{height}", shots)

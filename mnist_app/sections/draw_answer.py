@@ -8,6 +8,7 @@ canvas is on screen, so a fresh server's first visitor can start drawing while t
 from __future__ import annotations
 
 import base64
+import html
 import io
 
 import numpy as np
@@ -56,19 +57,27 @@ def answer(prepared: Prepared | None, probs: np.ndarray | None, model: ModelChoi
 
 
 def stages(prepared: Prepared | None) -> None:
-    """The drawing on its way in: cropped to the digit, then the 28x28 picture the network receives."""
+    """The drawing on its way in: cropped to the digit, then the 28x28 picture the network receives.
+
+    One element with both pictures, not a heading and two st.image: each element is a message of its
+    own through the websocket and the server's event loop, and a stroke's run sends about twenty."""
     if prepared is None or prepared.problem is Problem.EMPTY:
         return
-    st.markdown(f"**{t('draw.stages')}**")
-    st.image(png_url(pixels(prepared.crop, 112)), caption=t("draw.crop"), width=112, alt=t("draw.crop"))
     caption = t("draw.input_thinned" if prepared.thinned else "draw.input")  # a marker's strokes: thinned
-    st.image(png_url(pixels(prepared.digit, 168)), caption=caption, width=168, alt=caption)
+    pictures = _figure(pixels(prepared.crop, 112), t("draw.crop"), "crop") + _figure(pixels(prepared.digit, 168), caption, "input")
+    st.markdown(f'<div class="stages"><p><b>{html.escape(t("draw.stages"))}</b></p>{pictures}</div>', unsafe_allow_html=True)
+
+
+def _figure(picture: np.ndarray, caption: str, name: str) -> str:
+    side, text = picture.shape[1], html.escape(caption)
+    return (f'<figure class="stage stage-{name}"><img src="{png_url(picture)}" width="{side}" height="{side}" alt="{text}">'
+            f"<figcaption>{text}</figcaption></figure>")  # fmt: skip
 
 
 def png_url(picture: np.ndarray) -> str:
-    """A small grey picture as a PNG data URL, which st.image passes on as it is. An array would go
-    through Streamlit's media files: encoded with its slower settings, stored, and fetched by the
-    browser in two more requests per stroke (the two pictures were 9% of a stroke's run, issue 25)."""
+    """A small grey picture as a PNG data URL, inside the page's own markup. Through st.image an array
+    would go through Streamlit's media files: encoded with its slower settings, stored, and fetched by
+    the browser in two more requests per stroke (the two pictures were 9% of a stroke's run, issue 25)."""
     buffer = io.BytesIO()
     Image.fromarray(picture).save(buffer, format="PNG", compress_level=1)  # 1-2 kB either way: blocks of one grey
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
