@@ -8,7 +8,7 @@ and so is the whole list; the shelf's rows are read at most every SHELF_TTL_S se
 
 from __future__ import annotations
 
-import time
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,15 +76,14 @@ def read_saved(name: str, created: str, owner: str, nick: str) -> ModelChoice | 
 
 
 @st.cache_resource(ttl=SHELF_TTL_S, show_spinner=False)
-def shelf_rows() -> tuple[tuple, str | None, int] | None:
-    """The room's saved models (rows without their bytes), its default and when they were read
-    (time.monotonic_ns(): this version's id); None while the room is away. Shared by every session
-    of the server as it is (cache_resource: cache_data would copy it for every caller)."""
+def shelf_rows() -> tuple[tuple, str | None] | None:
+    """The room's saved models (rows without their bytes) and its default; None while the room is away.
+    Shared by every session of the server as it is (cache_data would copy it for every caller)."""
     from .resources import room_shelf
     from .room import RoomError
 
     try:
-        return tuple(room_shelf().list()), room_shelf().default(), time.monotonic_ns()
+        return tuple(room_shelf().list()), room_shelf().default()
     except RoomError:
         return None
 
@@ -105,7 +104,7 @@ def _files(folder: Path) -> tuple[list[ModelChoice], list[str]]:
 def list_models() -> tuple[tuple[ModelChoice, ...], tuple[str, ...]]:
     """Every usable model, files and saved ones, best first, and the names of the unusable ones.
 
-    Made once per version of the folder and of the shelf's list for the whole server, not per run: a
+    Made once per version of the folder and of the shelf's rows for the whole server, not per run: a
     stroke asks for the active model, and listing every model each time was 5% of a stroke's run with
     20 drawing sessions (issue 25), more with every model a class saves."""
     rows = shelf_rows()
@@ -114,15 +113,17 @@ def list_models() -> tuple[tuple[ModelChoice, ...], tuple[str, ...]]:
         stamp = folder.stat().st_mtime_ns  # a checkpoint is written by a rename, which changes it
     except OSError:  # no folder (yet): nothing in it
         stamp = None
-    return _catalogue(str(folder), stamp, None if rows is None else rows[2], _rows=() if rows is None else rows[0])
+    return _catalogue(str(folder), stamp, () if rows is None else rows[0])
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _catalogue(folder: str, stamp: int | None, shelf_version: int | None, _rows: tuple) -> tuple[tuple, tuple]:
-    """list_models for one version of the folder (`stamp`) and of the shelf's rows (`shelf_version`)."""
-    found, unusable = _files(Path(folder))
+# functools, not st.cache_resource: its key is cheap to hash as it is, and Streamlit's own hashing of
+# the arguments made each call cost about as much as the listing it saves (py-spy, issue 25).
+@functools.lru_cache(maxsize=4)
+def _catalogue(folder: str, stamp: int | None, rows: tuple) -> tuple[tuple, tuple]:
+    """list_models for one version of the folder (`stamp`) and of the shelf's `rows`."""
+    found, unusable = _files(Path(folder)) if stamp is not None else ([], [])
     files = {c.name for c in found}
-    for row in _rows:
+    for row in rows:
         if row.name in files:
             continue
         choice = read_saved(row.name, row.created.isoformat(timespec="seconds"), row.owner, row.nick)

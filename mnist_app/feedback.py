@@ -33,6 +33,10 @@ def fingerprint(x28: np.ndarray) -> str:
 def offer(x28: np.ndarray, probs: np.ndarray, model_name: str, canvas: np.ndarray) -> None:
     """Under a prediction: "right?" with one tap for yes and one per digit for "no, I meant ..."."""
     key = fingerprint(x28)
+    if (state.get(Key.ROOM_PENDING) or {}).get("key") != key:
+        # A new drawing: the last scroll (to the canvas after Clear, to the thanks) is done, and a scroll
+        # component drawn on every stroke after it was 4% of a stroke's run (issue 25).
+        state.put(Key.ROOM_REVEAL, None)
     state.put(Key.ROOM_PENDING, {"key": key, "x28": x28, "probs": probs, "model": model_name, "canvas": canvas})
     # One slot for the buttons or the thanks: in the Draw fragment's rerun after a tap, a thanks drawn
     # where the buttons' columns were left the old digits on screen beside it (Chromium, Streamlit 1.67).
@@ -59,11 +63,8 @@ def forget() -> None:
 
 
 def show_reveal() -> None:
-    """The scroll asked for, in this run only: its script scrolls once it is on the page, even if the
-    next run takes it away, and a component drawn on every stroke was 4% of a stroke's run (issue 25)."""
     if state.get(Key.ROOM_REVEAL) is not None:
         reveal(*state.get(Key.ROOM_REVEAL))
-        state.put(Key.ROOM_REVEAL, None)
 
 
 def submit_meant() -> None:
