@@ -82,6 +82,14 @@ def assert_clean(at) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def probability_bars(at) -> dict[int, tuple[float, str]]:
+    """The ten probabilities on the page (charts.probability_chart): {digit: (p, "predicted", "true" or "other")}."""
+    charts = [m.value for m in at.markdown if 'class="probs"' in m.value]
+    assert len(charts) == 1, f"{len(charts)} probability charts"
+    found = re.findall(r'class="probs-col probs-(\w+)" data-digit="(\d)" data-p="([0-9.]+)"', charts[0])
+    return {int(d): (float(p), kind) for kind, d, p in found}
+
+
 def chart_of(at, key: str):
     """The Vega-Lite chart drawn with this widget key (AppTest knows charts only as unknown elements)."""
     found = [node for node in at.get("vega_lite_chart") if node.key == key]

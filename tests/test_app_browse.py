@@ -15,6 +15,7 @@ from helpers_app import (
     assert_clean,
     markdown_text,
     open_section,
+    probability_bars,
     shown_test_image,
 )  # fmt: skip
 from mnist_app.state import Key
@@ -27,7 +28,7 @@ def test_test_images_open_on_index_2018_with_label_and_prediction(app_test, tiny
     shown = shown_test_image(at)
     assert shown["index"] == 2018 and shown["true"] == tiny_data.y_test[2018]
     assert at.number_input(key=Key.TEST_INDEX).value == 2018
-    assert len(at.get("image")) == 1 and len(at.get("vega_lite_chart")) == 1
+    assert len(at.get("image")) == 1 and len(probability_bars(at)) == 10
     assert T(lang, "test.true_label") in markdown_text(at)
 
 
@@ -105,24 +106,16 @@ def test_only_misclassified_steps_through_the_wrong_ones(app_test, tiny_data, tr
 
 
 def test_a_misclassified_image_marks_the_true_labels_bar(app_test, tiny_data, trained_checkpoint):
-    import json
-
     from mnist_core.model import predict_proba
 
-    predicted = predict_proba(trained_checkpoint.model, torch.from_numpy(tiny_data.x_test)).argmax(1).numpy()
+    probs = predict_proba(trained_checkpoint.model, torch.from_numpy(tiny_data.x_test)).numpy()
+    predicted = probs.argmax(1)
     index = int(np.flatnonzero(predicted != tiny_data.y_test)[0])
     at = app_test("en", model="trained", section="test", index=index)
-    spec = at.get("vega_lite_chart")[0].proto
-    colours = {row["digit"]: row["colour"] for row in _chart_rows(spec)}
-    assert colours[str(tiny_data.y_test[index])] == "#2e7d32" and colours[str(predicted[index])] == "#e4572e"
-    assert json.loads(spec.spec)["encoding"]["color"]["field"] == "colour"
-
-
-def _chart_rows(proto) -> list[dict]:
-    import pyarrow as pa
-
-    table = pa.ipc.open_stream(proto.data.data).read_all() if proto.data.data else pa.ipc.open_stream(proto.datasets[0].data.data).read_all()
-    return table.to_pylist()
+    bars = probability_bars(at)
+    assert bars[int(tiny_data.y_test[index])][1] == "true" and bars[int(predicted[index])][1] == "predicted"
+    assert [kind for _, kind in bars.values()].count("other") == 8
+    assert [p for p, _ in bars.values()] == pytest.approx(probs[index].tolist(), abs=1e-5)
 
 
 def test_the_test_image_index_survives_a_visit_to_another_section(app_test, tiny_data):

@@ -25,6 +25,7 @@ from helpers_app import (
     markdown_text,
     open_section,
     predicted_digit,
+    probability_bars,
 )  # fmt: skip
 from mnist_app.state import Key
 
@@ -69,7 +70,9 @@ def test_a_drawing_is_predicted_with_the_active_model_and_its_stages_shown(app_t
     assert 'data-unsure="1"' in markdown_text(at) and T(lang, "draw.unsure") in markdown_text(at)
     assert f'{second}<small>{100 * probs[second]:.0f}%</small>' in markdown_text(at)  # the runner-up too
     assert T(lang, "draw.unsure_note", model="tutorial") in markdown_text(at)  # the active model is named
-    assert len(at.get("vega_lite_chart")) == 1  # the ten probabilities
+    bars = probability_bars(at)  # the ten probabilities, the prediction's bar marked
+    assert [p for p, _ in bars.values()] == pytest.approx(probs.tolist(), abs=1e-5) and bars[int(probs.argmax())][1] == "predicted"
+    assert T(lang, "chart.probability") in markdown_text(at)
     assert stage_captions(at) == [T(lang, "draw.crop"), T(lang, "draw.input")]
 
 

@@ -93,7 +93,7 @@ def test_a_new_user_draws_browses_trains_and_looks_around(server, shots):
 
     assert draw_a_one(page) == 1
     assert "model: " in page.locator("#prediction").inner_text()
-    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()  # the ten probabilities
+    page.locator(".probs-bar").nth(9).wait_for()  # the ten probabilities
     page.locator(".stages img").nth(1).wait_for()  # the crop and the 28x28 input
     screenshot(page, "draw_en", shots)
     page.get_by_role("button", name="Clear").click()
@@ -344,7 +344,7 @@ def test_a_click_on_the_matrix_shows_a_cells_mistakes_and_a_click_on_one_opens_i
     result.wait_for()
     index = TILE_LABEL.fullmatch(tiles[0])["index"]
     assert [result.get_attribute(f"data-{a}") for a in ("index", "true", "predicted")] == [index, true, read]
-    dialog.locator('[data-testid="stVegaLiteChart"] svg.marks').wait_for()  # the ten probabilities
+    dialog.locator(".probs-bar").nth(9).wait_for()  # the ten probabilities
     assert T("ko", "chart.probability") in dialog.inner_text()
     if not phone:
         screenshot(page, "evaluate_digit_projector_ko", shots)

@@ -15,7 +15,6 @@ import html
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from .. import state
@@ -44,23 +43,29 @@ def legible(spec: dict) -> dict:
 
 
 def probability_chart(probs: np.ndarray, *, true_label: int | None = None, height: int = 260) -> None:
-    """The ten class probabilities (10,) as bars: the prediction in orange, a differing true label in green."""
+    """The ten class probabilities (10,) as bars with their percentages: the prediction in orange, a
+    differing true label in green.
+
+    HTML, not a Vega-Lite chart: the Draw section draws it on every stroke. As Vega it was one more
+    message, a spec and an Arrow table to build per stroke, and a view the browser (a phone's, too)
+    drew anew each time (issue 25); the numbers on the bars also read from the back of a room."""
     predicted = int(probs.argmax())
-    colours = [PREDICTED if d == predicted else TRUE if d == true_label else OTHER for d in range(10)]
-    # An Arrow table, not a DataFrame: Streamlit sends Arrow, and pandas' conversion was 3 ms of the
-    # GIL on every stroke (0.3 ms this way; a drawing's whole run is about 15 ms: issue 25).
-    frame = pa.table({"digit": [str(d) for d in range(10)], "p": probs.astype(float), "colour": colours})
-    spec = {
-        "mark": {"type": "bar", "tooltip": True},
-        "height": height,
-        "encoding": {
-            "x": {"field": "digit", "type": "nominal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
-            "y": {"field": "p", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": t("chart.probability"),
-                  "axis": {"format": "%"}},
-            "color": {"field": "colour", "type": "nominal", "scale": None},
-        },
-    }  # fmt: skip
-    st.vega_lite_chart(frame, legible(spec), width="stretch")
+    kinds = ["predicted" if d == predicted else "true" if d == true_label else "other" for d in range(10)]
+    title = t("chart.probability")
+    described = f"{title}: " + ", ".join(f"{d} {100 * float(p):.0f}%" for d, p in enumerate(probs))
+    bars = "".join(_probability_bar(d, float(p), kind) for d, (p, kind) in enumerate(zip(probs, kinds)))
+    st.markdown(f'<div class="probs" role="img" aria-label="{html.escape(described)}">'
+                f'<div class="probs-title" aria-hidden="true">{html.escape(title)}</div>'
+                f'<div class="probs-bars" style="height:{height - 30}px" aria-hidden="true">{bars}</div></div>',
+                unsafe_allow_html=True)  # fmt: skip
+
+
+def _probability_bar(digit: int, p: float, kind: str) -> str:
+    """One digit's bar, its percentage over it and the digit under it; `data-*` for the tests."""
+    value = f'<span class="probs-value">{100 * p:.0f}%</span>' if p >= 0.005 else ""  # no row of "0%"s
+    return (f'<div class="probs-col probs-{kind}" data-digit="{digit}" data-p="{p:.6f}">'
+            f'<div class="probs-track"><span class="probs-bar" style="height:{100 * p:.1f}%">{value}</span></div>'
+            f'<span class="probs-digit">{digit}</span></div>')  # fmt: skip
 
 
 def models_chart(probs: dict[str, np.ndarray], *, height: int = 240) -> None:
