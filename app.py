@@ -73,4 +73,9 @@ def main() -> None:
 if __name__ == "__main__":  # a session's run of the page
     main()
 else:  # `streamlit run app.py` imports this file to find `app`: the server, warming up before its first visitor
-    app = st.App(__file__, lifespan=warmup.lifespan)
+    from streamlit import config
+
+    from mnist_app import presence_route
+
+    # The participants' poll of the presenter's row: plain HTTP, no script run (mnist_app/presence_route.py).
+    app = st.App(__file__, lifespan=warmup.lifespan, routes=presence_route.routes(base=config.get_option("server.baseUrlPath")))

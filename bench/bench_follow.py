@@ -10,6 +10,16 @@ follow.POLL_S, as the browser's timer does. The presenter moves through the less
 and back (`--moves` clicks, a pause of 2-3 s between them); for each move the seconds from the click to
 each session receiving the new step's title, and from the click to the presenter's own page showing it.
 Prints median and p95 of both; the last line is `sessions=N follow_median=X follow_p95=Y click_median=Z`.
+
+    MNIST_DATA_DIR=/path/to/mnist python -m bench.bench_follow --polls [--sessions 150] [--seconds 30] [--repo OLD]
+
+What watching the presenter costs the server while nothing moves: `--sessions` idle pages (socket_room's
+sessions, drawing nothing) against one plain `streamlit run app.py` (no training worker), for
+`--seconds`, after as long with the sessions open and not watching (the baseline). This checkout's
+pages poll the `api/presence` route (components/watch.py); `--repo`, a checkout of an older commit
+(e.g. `git archive <commit> | tar -x -C OLD`), measured first in the same run, whose pages sent the
+follow fragment's timed rerun every second. Prints the server's CPU per poll / per timed rerun above
+the baseline; its last line is `sessions=N poll_ms=X [rerun_ms=Y ratio=Z]`.
 """
 
 from __future__ import annotations
@@ -27,8 +37,10 @@ from pathlib import Path
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
-from bench.browser import chromium, open_section, settle, streamlit_server, text
+from bench.browser import REPO, chromium, open_section, settle, streamlit_server, text
+from bench.generators import socket_room
 from bench.generators.socket_room import frames_sent
+from bench.serving import cpu_seconds, single
 from mnist_app.follow import POLL_S
 
 KEY = "bench-key"
@@ -163,13 +175,61 @@ def run(folder: Path, sessions: int, moves: int) -> None:
     print(f"sessions={sessions} follow_median={statistics.median(follows):.2f}s follow_p95={p95(follows):.2f}s click_median={statistics.median(clicks):.3f}s")
 
 
+def watching(folder: Path, repo: Path, sessions: int, seconds: float) -> dict:
+    """`sessions` idle pages of `repo`'s app: the server's CPU seconds a second, open and not watching
+    (the baseline), then watching as their browsers would; the polls and timed reruns answered."""
+    with single(folder, repo, MNIST_WORKERS="0") as (url, pid):
+        recording = socket_room.record(url)
+        quiet = socket_room.Recording(recording.messages, recording.xsrf)  # no timed reruns
+        figures = {}
+        for name, replayed, polling in (("idle", quiet, False), ("watching", recording, True)):
+            with socket_room.Room(url, replayed, sessions=sessions, pause=1e9, polling=polling) as room:
+                time.sleep(3)  # every session open and in its stride
+                used, polls, reruns, start = cpu_seconds(pid), len(room.polls), len(room.timed_runs), time.monotonic()
+                time.sleep(seconds)
+                wall = time.monotonic() - start
+                figures[name] = (cpu_seconds(pid) - used) / wall
+                figures["polls"], figures["reruns"] = (len(room.polls) - polls) / wall, (len(room.timed_runs) - reruns) / wall
+                figures["errors"] = room.poll_errors
+    return figures
+
+
+def cost(label: str, f: dict) -> float | None:
+    """Milliseconds of server CPU per poll or timed rerun, above the idle baseline; printed."""
+    events = f["polls"] + f["reruns"]
+    ms = 1000 * (f["watching"] - f["idle"]) / events if events else None
+    print(f"{label}: {f['polls']:.1f} polls/s, {f['reruns']:.1f} timed reruns/s ({f['errors']} polls failed); server CPU "
+          f"{f['idle']:.3f} cores idle, {f['watching']:.3f} watching: {ms or 0:.2f} ms each", flush=True)  # fmt: skip
+    return ms
+
+
+def polls(sessions: int, seconds: float, repo: str | None) -> None:
+    line = f"sessions={sessions}"
+    with tempfile.TemporaryDirectory() as folder:
+        if repo:
+            (Path(folder) / "old").mkdir()
+            before = cost(f"{repo} (timed reruns)", watching(Path(folder) / "old", Path(repo), sessions, seconds))
+        (Path(folder) / "new").mkdir()
+        now = cost("this checkout (HTTP polls)", watching(Path(folder) / "new", REPO, sessions, seconds))
+    line += f" poll_ms={now:.2f}"
+    if repo and before and now:
+        line += f" rerun_ms={before:.2f} ratio={before / now:.1f}"
+    print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--sessions", type=int, default=None, help="participants (default 30; with --polls 150)")
     parser.add_argument("--moves", type=int, default=18)
+    parser.add_argument("--polls", action="store_true", help="the server's CPU per poll while nothing moves")
+    parser.add_argument("--seconds", type=float, default=30, help="with --polls: how long each phase lasts")
+    parser.add_argument("--repo", help="with --polls: an older checkout measured first (its timed reruns)")
     args = parser.parse_args()
+    if args.polls:
+        polls(args.sessions or 150, args.seconds, args.repo)
+        return
     with tempfile.TemporaryDirectory() as folder:
-        run(Path(folder), args.sessions, args.moves)
+        run(Path(folder), args.sessions or 30, args.moves)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,25 @@
 """Follow the presenter: the presenter's page publishes where it is (section, lesson step, test image,
-Inside's digit) to the room's database; every participant's page polls it and moves there.
+Inside's digit) to the room's database; every participant's page watches it and moves there.
 
-The poll is a fragment that reruns alone every POLL_S: one read of one row by its primary key
-(room.presence), and a whole-page rerun only when the presenter moved. The page takes the new
-position at the start of that run (`start_of_run`), before any widget is drawn, so the widgets show
-it; the canvas is drawn on every run, so a drawing stays. A page that finds itself somewhere the
-presenter did not send it (its own click on the navigation, a lesson step, another test image) stops
-following; the "Follow the presenter" button starts it again. The same fragment shows the question
-on screen (components.ask) and, to the presenter, the join card and the questions' controls.
+The watching is an HTTP poll, not a script run: an invisible component (components/watch.py) asks
+the server's `api/presence` route (presence_route.py: the row's `seq` from a per-process cache) every
+POLL_S, and only when the seq is not the one the page last read does it make the follow fragment
+rerun, which reads the row and reruns the whole page if the presenter moved. A fragment's timed rerun
+once a second cost the server ~4.5 ms of CPU per page (150 pages: ~0.7 of 2 cores, bench_follow.py);
+an answered poll costs it a fraction of that. The presenter's own page keeps a timed rerun (its live
+counts, components/lead.py): one page.
+
+The page takes the new position at the start of the next run (`start_of_run`), before any widget is
+drawn, so the widgets show it; the canvas is drawn on every run, so a drawing stays. A page that finds
+itself somewhere the presenter did not send it (its own click on the navigation, a lesson step,
+another test image) stops following; the "Follow the presenter" button starts it again. The same
+fragment shows the question on screen (components.ask) and, to the presenter, the join card and the
+questions' controls.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 
 import streamlit as st
 
@@ -22,13 +28,10 @@ from .i18n import t
 from .state import Key
 
 logger = logging.getLogger(__name__)
-# Polling period. A follower moves at most POLL_S after the presenter, plus its page's rerun queued
-# behind the other followers' (30 followers: median 0.92 s, p95 1.41 s at load 3-5 on 2 cores; p95
-# 2.9-3.8 s at load 8-12); a poll costs the server about 4.5 ms (bench/bench_follow.py, docs/benchmarks.md).
+# Polling period. A follower moves at most POLL_S (+ the route's cache, presence_route.MAX_AGE_S) after
+# the presenter, plus its page's rerun queued behind the other followers' (30 followers with timed
+# reruns: median 0.92 s, p95 1.41 s at load 3-5 on 2 cores; bench/bench_follow.py, docs/benchmarks.md).
 POLL_S = 1.0
-# A whole page's run (a stroke) reads only when the fragment has not read for this long (a first page):
-# the timed reruns do the reading, so a stroke's run costs no database read.
-FRESH_S = 3 * POLL_S
 
 
 def here():
@@ -70,10 +73,11 @@ def start_of_run() -> None:
 
 
 def follow_again() -> None:
-    """The "Follow the presenter" button: back to following; the next poll brings the page there."""
+    """The "Follow the presenter" button: back to following, and there at once."""
     state.put(Key.FOLLOWING, True)
     state.put(Key.FOLLOW_APPLIED, None)
     state.put(Key.FOLLOW_SEQ, 0)  # read as new: the position is taken even if the presenter has not moved since
+    check()
 
 
 def publish() -> None:
@@ -93,65 +97,59 @@ def publish() -> None:
         logger.warning("presenter position not published: %s", e.detail or e.code)
 
 
-def _read(force: bool):
-    """The presenter's row, or None: the fragment's timed rerun (`force`) reads; a whole page's run
-    only when nothing has read for FRESH_S."""
-    now = time.monotonic()
-    if not force and now - state.get(Key.FOLLOW_READ_AT) < FRESH_S:
-        return None
+def check() -> None:
+    """Read the presenter's row (the watcher saw a new seq, the page's first run, the button): the
+    question on screen refreshed, and the position kept for the next run if the presenter moved."""
+    from .components import ask
     from .resources import room_store
     from .room import RoomError
     from .room.presence import Presenter
 
-    state.put(Key.FOLLOW_READ_AT, now)
-    try:
-        return Presenter(room_store()).read()
-    except RoomError:
-        return None
-
-
-def _poll() -> bool:
-    """Read the presenter's row; True when the whole page must rerun (the presenter moved)."""
-    from .components import ask
-
     touched()
-    found = _read(force=_in_fragment_run())
+    state.put(Key.FOLLOW_READ, True)
+    try:
+        found = Presenter(room_store()).read()
+    except RoomError:  # the room is away: the watcher asks again when its seq changes (or after a while)
+        return
     if found is None or found.seq == state.get(Key.FOLLOW_SEQ):
-        return False
+        return
     state.put(Key.FOLLOW_SEQ, found.seq)
     ask.refresh(found.question, found.question_status)
     if state.get(Key.FOLLOWING) and found.position != state.get(Key.FOLLOW_APPLIED):
         state.put(Key.FOLLOW_PENDING, found.position)
-        return True
-    return False
 
 
-def _in_fragment_run() -> bool:
-    """Whether this is the fragment's own timed rerun (then it reads), not a whole page's run."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    return ctx is not None and bool(getattr(ctx, "fragment_ids_this_run", None))
+def room_sync() -> None:
+    """Every page: the presenter's controls (redrawn every POLL_S), or the participant's following and question."""
+    (_lead if _is_presenter() else _follow)()
 
 
 @st.fragment(run_every=POLL_S)
-def room_sync() -> None:
-    """Every page: the presenter's controls, or the participant's following and the question on screen."""
+def _lead() -> None:
+    from .components import lead
+    from .frame import guarded
+
+    guarded("follow", lead.render)
+
+
+@st.fragment
+def _follow() -> None:
+    """Reruns alone when the watcher says the presenter's row changed (its callback, `check`, read it)
+    or a widget in it is used; a whole page's run reads only the first time."""
     from .frame import guarded
 
     guarded("follow", _sync)
 
 
 def _sync() -> None:
-    from .components import ask
+    from .components import ask, watch
 
-    if _is_presenter():
-        from .components import lead
-
-        lead.render()
-        return
-    if _poll():
+    touched()
+    if not state.get(Key.FOLLOW_READ):
+        check()
+    if state.get(Key.FOLLOWING) and state.get(Key.FOLLOW_PENDING) is not None:
         st.rerun(scope="app")
+    watch.mount(state.get(Key.FOLLOW_SEQ), POLL_S, key=Key.FOLLOW_WATCH, on_moved=check)
     if not state.get(Key.FOLLOWING) and state.get(Key.FOLLOW_SEQ):
         st.button(t("follow.button"), key="follow_again", on_click=follow_again, icon=":material/my_location:", type="primary")
     ask.participant()

@@ -82,7 +82,8 @@ class Key:
     FOLLOW_APPLIED = "follow_applied"  # the position the page last took from the presenter (room.presence.Position)
     FOLLOW_PENDING = "follow_pending"  # a position to take at the start of the next run
     FOLLOW_SEQ = "follow_seq"  # the presenter's row's seq last read (0: no presenter yet)
-    FOLLOW_READ_AT = "follow_read_at"  # time.monotonic() of that read: a stroke's run does not read again
+    FOLLOW_READ = "follow_read"  # the page has read that row once; since then it reads when the watcher says
+    FOLLOW_WATCH = "follow_watcher"  # the invisible component that polls the presenter's seq (components/watch.py)
     PUBLISHED = "published"  # the presenter's: the position last published to the room
     QUESTION_VIEW = "question_view"  # the question on screen as this page shows it (follow.question_view)
     QUESTION_ANSWER = "question_answer"  # the participant's answer pills
@@ -155,7 +156,7 @@ DEFAULTS = WIDGET_DEFAULTS | {
     Key.FOLLOW_APPLIED: None,
     Key.FOLLOW_PENDING: None,
     Key.FOLLOW_SEQ: 0,
-    Key.FOLLOW_READ_AT: -1e9,
+    Key.FOLLOW_READ: False,
     Key.PUBLISHED: None,
     Key.QUESTION_VIEW: None,
     Key.JOIN_SHOWN: False,

@@ -208,3 +208,30 @@ def visible_texts(at) -> list[str]:
         children = getattr(node, "children", {})
         stack.extend(children.values() if isinstance(children, dict) else children)
     return [text for text in found if text.strip()]
+
+
+def watcher_seq(at) -> int | None:
+    """The seq the page gave its presenter watcher (components/watch.py) in its last run; None if not drawn."""
+    found = [n for n in at.get("bidi_component") if n.proto.component_name == "mnist_app.watch"]
+    return json.loads(found[0].proto.json)["seq"] if found else None
+
+
+def poll(at, seq: int | None = None):
+    """What the watcher's script does every second: ask the route for the presenter's seq (here: the
+    room's row) and, if it is not the one the page was given, set its trigger (one rerun). Returns
+    whether it did; a page that drew no watcher (the presenter's) is not asked. `seq`: the route's answer
+    when the test knows it (a room the page cannot read)."""
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+    from mnist_app.room import open_store
+    from mnist_app.room.presence import Presenter
+
+    if seq is None:
+        found = Presenter(open_store(os.environ["MNIST_ROOM_DB"])).read()
+        seq = 0 if found is None else found.seq
+    if watcher_seq(at) in (None, seq):
+        return False
+    (node,) = [n for n in at.get("bidi_component") if n.proto.component_name == "mnist_app.watch"]
+    events = json.dumps([{"event": "moved", "value": seq}])
+    send(at, WidgetState(id=_make_trigger_id(node.proto.id, "events"), json_trigger_value=events))
+    return True

@@ -10,8 +10,20 @@ import time
 
 import pytest
 
-from helpers_app import LANGS, ONE, T, assert_clean, draw, markdown_text, open_section, predicted_digit, room
-from mnist_app import follow, presenter
+from helpers_app import (
+    LANGS,
+    ONE,
+    T,
+    assert_clean,
+    draw,
+    markdown_text,
+    open_section,
+    poll,
+    predicted_digit,
+    room,
+    watcher_seq,
+)
+from mnist_app import presenter
 from mnist_app.asking import SETTINGS
 from mnist_app.room import open_store
 from mnist_app.room.presence import Position, Presenter
@@ -24,7 +36,6 @@ KEY = "s3cret-key"
 @pytest.fixture
 def presenter_key(monkeypatch):
     monkeypatch.setenv("MNIST_PRESENTER_KEY", KEY)
-    monkeypatch.setattr(follow, "FRESH_S", 0.0)  # every AppTest run is a whole page's: let each one read
     return KEY
 
 
@@ -37,6 +48,10 @@ def current_question():
     return None if found is None or found.question is None else room_questions().get(found.question)
 
 
+def current_seq() -> int:
+    return Presenter(open_store(os.environ["MNIST_ROOM_DB"])).read().seq
+
+
 def ask(teacher, kind: str, **choices):
     teacher.segmented_control(key=Key.ASK_KIND).set_value(kind).run()
     for key, value in choices.items():
@@ -47,7 +62,7 @@ def ask(teacher, kind: str, **choices):
 
 
 def answer(at, choice: int):
-    at.run()
+    poll(at) or at.run()
     at.pills(key=Key.QUESTION_ANSWER).set_value(choice).run()
     assert_clean(at)
 
@@ -73,7 +88,7 @@ def shown(lang: str, question, i: int) -> str:
 def reveal_and_check(teacher, question, participants: dict, lang: str) -> None:
     """Nothing of the room's answers before the reveal; after it the histogram and each one's verdict."""
     for at in participants:
-        at.run()
+        poll(at) or at.run()
         assert histogram(at) is None and verdict(at) is None and 'class="q-bar' not in markdown_text(at)
     teacher.run()
     teacher.button(key="ask_close").click().run()
@@ -85,7 +100,7 @@ def reveal_and_check(teacher, question, participants: dict, lang: str) -> None:
     for choice in participants.values():
         expected[choice] += 1
     for at, choice in participants.items():
-        at.run()
+        assert poll(at)  # the reveal changed the presenter's row: the watcher's one rerun shows it
         assert_clean(at)
         assert histogram(at) == expected
         assert verdict(at) == str(choice == truth).lower()
@@ -166,32 +181,56 @@ def test_a_participant_cannot_open_close_or_reveal_even_by_forging_the_call(app_
 @pytest.mark.parametrize("lang", LANGS)
 def test_participants_follow_the_presenter_until_they_navigate_and_come_back_with_the_button(app_test, tiny_data, presenter_key, lang):
     teacher, a, b = app_test(lang, key=KEY), app_test(lang, follow=1), app_test(lang, follow=1)
+    assert watcher_seq(teacher) is None  # the presenter's page has its timed rerun, no watcher
     open_section(teacher, "lesson")
     teacher.button(key="lesson_next").click().run()
+    a.run()  # a whole page's run (a stroke) reads nothing: the page stays until its watcher says
+    assert a.session_state[Key.SECTION] == "draw"
     for at in (a, b):
-        at.run()  # the poll sees the presenter moved, and the page reruns there
+        assert poll(at)  # the watcher sees a new seq: one rerun, the page moves there
         assert at.session_state[Key.SECTION] == "lesson" and at.session_state[Key.LESSON_STEP] == 1
+        assert watcher_seq(at) == at.session_state[Key.FOLLOW_SEQ] and not poll(at)  # given the new seq: no more reruns
     open_section(b, "data")  # b touches the navigation: stops following
     teacher.button(key="lesson_next").click().run()
-    a.run(), b.run()
+    assert poll(a) and poll(b)
     assert a.session_state[Key.LESSON_STEP] == 2 and b.session_state[Key.SECTION] == "data"
     assert not b.session_state[Key.FOLLOWING]
-    b.button(key="follow_again").click().run()
-    b.run()
+    b.button(key="follow_again").click().run()  # there at once, without waiting for the watcher
     assert b.session_state[Key.SECTION] == "lesson" and b.session_state[Key.LESSON_STEP] == 2
     assert T(lang, "follow.button") not in [x.label for x in b.button]
     open_section(teacher, "test")
     teacher.number_input(key=Key.TEST_INDEX).set_value(7).run()
     for at in (a, b):
-        at.run()
+        poll(at)
         assert at.session_state[Key.SECTION] == "test" and at.session_state[Key.TEST_INDEX] == 7
         assert_clean(at)
     open_section(teacher, "inside")
     teacher.number_input(key=Key.INSIDE_INDEX).set_value(5).run()  # Inside's digit: a fragment of its own publishes it
     for at in (a, b):
-        at.run()
+        poll(at)
         assert at.session_state[Key.SECTION] == "inside" and at.number_input(key=Key.INSIDE_INDEX).value == 5
         assert_clean(at)
+
+
+def test_a_page_with_the_room_away_stays_where_it_is_and_follows_once_it_is_back(app_test, tiny_data, presenter_key, monkeypatch):
+    from mnist_app.room import RoomError
+    from mnist_app.room.presence import Presenter as Row
+
+    teacher, a = app_test("en", key=KEY), app_test("en", follow=1)
+    open_section(teacher, "lesson")
+    real, seq = Row.read, current_seq()
+
+    def away(self):
+        raise RoomError("unavailable", "down")
+
+    monkeypatch.setattr(Row, "read", away)
+    assert poll(a, seq)  # the watcher saw the move (the route's cache); the rerun cannot read: no error, the page stays
+    assert_clean(a)
+    assert a.session_state[Key.SECTION] == "draw" and watcher_seq(a) == seq - 1  # still the seq it read before
+    monkeypatch.setattr(Row, "read", real)
+    assert poll(a)  # back: the next trigger reads it
+    assert a.session_state[Key.SECTION] == "lesson"
+    assert_clean(a)
 
 
 def test_the_join_card_shows_the_public_address_and_its_qr_code(app_test, tiny_data, presenter_key, monkeypatch):

@@ -3,7 +3,7 @@ they may change until the reveal), and after the reveal the room's histogram bes
 whether they were right. Before the reveal the page holds neither the room's answers nor the truth.
 
 The page keeps what it shows in `Key.QUESTION_VIEW`, read from the room only when the presenter's row
-says the question or its status changed (follow._poll), so a stroke's run reads nothing for it.
+says the question or its status changed (follow.check), so a stroke's run reads nothing for it.
 """
 
 from __future__ import annotations
