@@ -5,8 +5,9 @@ participant's page, and the presenter's own click meanwhile.
 
 One `streamlit run app.py`. The presenter is a real Chromium page (1280x720, the key given) on the
 Lesson; the participants are websocket sessions (bench/generators/socket_room.py's way: what a real
-browser sends, recorded once) that open the page and then send the follow fragment's timed rerun every
-follow.POLL_S, as the browser's timer does. The presenter moves through the lesson's first four steps
+browser sends, recorded once) that open the page and then do what its watcher does (components/watch.py):
+GET `api/presence` every follow.POLL_S and, when the seq there changed, send the follow fragment's
+rerun with the watcher's trigger, as recorded from a real follower when the presenter moved. The presenter moves through the lesson's first four steps
 and back (`--moves` clicks, a pause of 2-3 s between them); for each move the seconds from the click to
 each session receiving the new step's title, and from the click to the presenter's own page showing it.
 Prints median and p95 of both; the last line is `sessions=N follow_median=X follow_p95=Y click_median=Z`.
@@ -54,31 +55,37 @@ WATCH = """(step) => {
 ROUTE = ("prepare", "model", "untrained", "model", "prepare", "load")  # next, next, next, previous x3
 
 
-def record(browser, url: str) -> tuple[bytes, bytes, str]:
-    """A participant's browser: its first message, and one timed rerun of the follow fragment (its
-    widget values dropped: the server keeps a session's own), and its XSRF cookie."""
+def record(browser, url: str, lead) -> tuple[bytes, bytes, str]:
+    """A participant's browser: its first message, the follow fragment's rerun that its watcher asks
+    for when the presenter moves (the lead opens Data; the message's widget values dropped but the
+    trigger's: the server keeps a session's own), and its XSRF cookie."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     sent = frames_sent(page)
     page.goto(f"{url}/?lang=ko&follow=1")  # as the join card opens it
     page.wait_for_selector("#draw-prompt")
     settle(page)
-    page.wait_for_timeout(int(3000 * POLL_S))
+    open_section(lead, text("ko", "section.data"))
+    page.wait_for_selector(".st-key-section_data", timeout=int(10_000 * POLL_S))  # followed there
+    settle(page)
     xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_streamlit_xsrf")
     context.close()
-    polls = [m for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script" and m.rerun_script.fragment_id]
-    if not polls:
-        raise RuntimeError("the browser sent no timed rerun of the follow fragment")
-    poll = polls[-1]
-    poll.rerun_script.widget_states.Clear()
-    return sent[0], poll.SerializeToString(), xsrf
+    triggers = [m for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script" and m.rerun_script.fragment_id
+                and any(w.id.endswith("__events") for w in m.rerun_script.widget_states.widgets)]  # fmt: skip
+    if not triggers:
+        raise RuntimeError("the browser's watcher asked for no rerun of the follow fragment")
+    trigger = triggers[-1]
+    kept = [w for w in trigger.rerun_script.widget_states.widgets if w.id.endswith("__events")]
+    trigger.rerun_script.widget_states.Clear()
+    trigger.rerun_script.widget_states.widgets.extend(kept)
+    return sent[0], trigger.SerializeToString(), xsrf
 
 
 class Room:
-    """`sessions` websockets that open the page and poll; `seen[step]` lists (session, time.time()) of arrival."""
+    """`sessions` websockets that open the page and watch; `seen[step]` lists (session, time.time()) of arrival."""
 
-    def __init__(self, url: str, opening: bytes, poll: bytes, xsrf: str, sessions: int):
-        self.url, self.opening, self.poll, self.xsrf, self.sessions = url, opening, poll, xsrf, sessions
+    def __init__(self, url: str, opening: bytes, trigger: bytes, xsrf: str, sessions: int):
+        self.url, self.opening, self.trigger, self.xsrf, self.sessions = url, opening, trigger, xsrf, sessions
         self.seen: dict[int, dict[bytes, float]] = {i: {} for i in range(sessions)}
         self.stop, self.ready, self.failed = threading.Event(), threading.Event(), []
 
@@ -110,13 +117,25 @@ class Room:
                 opened.release()
                 reader = asyncio.create_task(self._read(i, ws))
                 await asyncio.sleep(random.uniform(0, POLL_S))  # the browsers' timers are not in step
-                while not self.stop.is_set():
-                    await ws.send(self.poll)
-                    await asyncio.sleep(POLL_S)
+                await self._watch(ws)
                 reader.cancel()
         except (OSError, websockets.WebSocketException) as e:  # told after the run: a session lost is no figure
             self.failed.append(e)
             opened.release()
+
+    async def _watch(self, ws) -> None:
+        """The watcher: the route's seq every POLL_S; one rerun of the follow fragment when it changed."""
+        client, seen = socket_room.Http(self.url, self.xsrf), None
+        try:
+            while not self.stop.is_set():
+                start = time.perf_counter()
+                seq = socket_room.seq_of(await client.get(socket_room.PATH))
+                if seq is not None and seq >= 0 and seen is not None and seq != seen:
+                    await ws.send(self.trigger)
+                seen = seq if seq is not None and seq >= 0 else seen
+                await asyncio.sleep(max(0.0, POLL_S - (time.perf_counter() - start)))
+        finally:
+            client.close()
 
     async def _read(self, i: int, ws):
         async for message in ws:
@@ -138,13 +157,13 @@ def p95(values: list[float]) -> float:
 
 def run(folder: Path, sessions: int, moves: int) -> None:
     with streamlit_server(folder / "server.log", MNIST_PRESENTER_KEY=KEY) as url, chromium() as browser:
-        opening, poll, xsrf = record(browser, url)
         lead = browser.new_page(viewport={"width": 1280, "height": 720})
         lead.set_default_timeout(60_000)
         lead.goto(f"{url}/?lang=ko&presenter=1&key={KEY}")
         settle(lead)
+        opening, trigger, xsrf = record(browser, url, lead)
         follows, clicks = [], []
-        with Room(url, opening, poll, xsrf, sessions) as room:
+        with Room(url, opening, trigger, xsrf, sessions) as room:
             open_section(lead, text("ko", "section.lesson"))
             deadline = time.time() + 30
             while len(room.arrivals(b"load")) < sessions and time.time() < deadline:
