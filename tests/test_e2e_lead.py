@@ -127,3 +127,32 @@ def test_the_room_joins_follows_answers_and_sees_the_reveal(server):
     phones[0].wait_for_selector('#prediction[data-strokes="1"]', timeout=FOLLOW_S)
     for page in [*phones, lead]:
         settle(page)
+
+
+def test_a_phone_watches_by_http_polls_and_asks_for_one_rerun_per_move(server):
+    """A participant's idle page sends no timed rerun: its watcher GETs api/presence beside the page about
+    once a second, and a move of the presenter costs one rerun of the follow fragment, not one a second."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    from bench.generators.socket_room import frames_sent
+    from mnist_app.follow import POLL_S
+
+    url, browser = server[:2]
+    lead = browser.new_page(viewport={"width": 1280, "height": 720})
+    lead.goto(f"{url}/?lang=en&presenter=1&key={KEY}")
+    settle(lead)
+    page = phone(browser, url)
+    sent, polls = frames_sent(page), []
+    page.on("request", lambda r: polls.append(urlparse(r.url).path) if "presence" in r.url else None)
+    page.wait_for_timeout(int(4000 * POLL_S))
+    runs = [m.rerun_script for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script"]
+    assert runs == [] and 3 <= len(polls) <= 6 and set(polls) == {"/api/presence"}  # nothing but the polls
+    open_section(lead, T("en", "section.data"))  # a section without a timed fragment of its own (Board, Room have one)
+    page.wait_for_selector(".st-key-section_data", timeout=FOLLOW_S)
+    page.wait_for_timeout(int(3000 * POLL_S))  # a watcher that fired on every tick would have asked again
+    runs = [m.rerun_script for m in map(BackMsg.FromString, sent) if m.WhichOneof("type") == "rerun_script"]
+    triggered = [r for r in runs if r.fragment_id and any(w.id.endswith("__events") for w in r.widget_states.widgets)]
+    assert len(triggered) == 1 and not any(r.is_auto_rerun for r in runs)
+    for p in (page, lead):
+        settle(p)
+        p.context.close()
