@@ -4,10 +4,10 @@ Inside's digit) to the room's database; every participant's page watches it and 
 The watching is an HTTP poll, not a script run: an invisible component (components/watch.py) asks
 the server's `api/presence` route (presence_route.py: the row's `seq` from a per-process cache) every
 POLL_S, and only when the seq is not the one the page last read does it make the follow fragment
-rerun, which reads the row and reruns the whole page if the presenter moved. A fragment's timed rerun
-once a second cost the server ~4.5 ms of CPU per page (150 pages: ~0.7 of 2 cores, bench_follow.py);
-an answered poll costs it a fraction of that. The presenter's own page keeps a timed rerun (its live
-counts, components/lead.py): one page.
+rerun, which reads the row and reruns the whole page if the presenter moved. Measured with 150 idle
+pages on 2 cores (bench/bench_follow.py --polls): a fragment's timed rerun once a second cost the server
+3.6 ms of CPU each (0.55 of a core for the room), a poll 0.54 ms (0.08 of a core). The presenter's own
+page keeps a timed rerun (its live counts, components/lead.py): one page.
 
 The page takes the new position at the start of the next run (`start_of_run`), before any widget is
 drawn, so the widgets show it; the canvas is drawn on every run, so a drawing stays. A page that finds

@@ -1,10 +1,10 @@
 """`GET api/presence`: the presenter's row's `seq`, for the participants' pages to poll over plain HTTP.
 
 Every participant's page asks once a second whether the presenter moved (follow.py). As a Streamlit
-fragment's timed rerun that question cost the server ~4.5 ms of CPU (a script run: its thread, the
-session's state, the deltas), 150 pages ~0.7 of a 2-core machine; this route answers it from a
-per-process cache (bench/bench_follow.py --polls measures both), so however many pages ask, the
-database is read at most once every MAX_AGE_S, off the event loop, one read at a time. The answer is
+fragment's timed rerun that question cost the server 3.6 ms of CPU (a script run: its thread, the
+session's state, the deltas); this route answers it in 0.54 ms (bench/bench_follow.py --polls, 150
+pages, both in one run) from a per-process cache, so however many pages ask, the database is read at
+most once every MAX_AGE_S, off the event loop, one read at a time. The answer is
 only the number (`{"seq": 12}`; 0 before the presenter's first move): nothing a participant may not know.
 A room that is away answers `{"seq": null}`, which a page takes as "no change", with one warning line.
 """
