@@ -13,6 +13,7 @@ trainings that never met the drawings, an exception on a page or in the server's
 
 A lecture hall (issue 25): `--sessions` websocket sessions replaying what a real Chromium sent when
 it drew a "1" and cleared it (bench/generators/socket_room.py: a message about every second each),
+and, as its page does while it waits, a poll of the presenter's position every second,
 for `--seconds`, against the production setup (`python -m mnist_app.serve`: app servers behind nginx;
 `--processes` of them, default serve's own). `--single`: one plain `streamlit run app.py` instead,
 the setup before serve (`--repo`: another checkout's page, e.g. a worktree of an older commit);
@@ -169,13 +170,18 @@ def hall(url: str, pid: int, sessions: int, seconds: float, pause: float) -> str
     with Room(url, record(url), sessions=sessions, pause=pause) as room:
         time.sleep(WARM_S)
         start, used, mine, first = time.monotonic(), cpu_seconds(pid), own_cpu(), room.strokes()
+        polled, timed = len(room.polls), len(room.timed_runs)
         time.sleep(seconds)
         wall, runs = time.monotonic() - start, room.runs[first : room.strokes()]
+        polls, timed = room.polls[polled:], room.timed_runs[timed:]
         cpu, client = cpu_seconds(pid) - used, own_cpu() - mine
     load = os.getloadavg()[0]
     print(f"{len(runs)} strokes in {wall:.0f} s ({len(runs) / wall:.1f}/s); server CPU {cpu / wall:.2f} cores "
-          f"({1000 * cpu / max(1, len(runs)):.1f} ms a stroke), these sessions' {client / wall:.2f}; "
-          f"load average {load:.2f}; slowest {max(runs):.3f} s")  # fmt: skip
+          f"({1000 * cpu / max(1, len(runs)):.1f} ms a stroke, the polls' share included), these sessions' "
+          f"{client / wall:.2f}; load average {load:.2f}; slowest {max(runs):.3f} s")  # fmt: skip
+    print(f"while waiting: {len(polls) / wall:.1f} polls of api/presence a second (median "
+          f"{statistics.median(polls or [0]):.3f} s, {room.poll_errors} unanswered), {len(timed) / wall:.1f} "
+          f"timed reruns a second")  # fmt: skip
     return f"sessions={sessions} median={statistics.median(runs):.3f}s p95={p95(runs):.3f}s"
 
 
