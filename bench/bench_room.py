@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import REPO, chromium, open_section, settle, streamlit_server, stroke
+from bench.browser import REPO, chromium, open_section, settle, streamlit_server, stroke, text
 from bench.generators.socket_room import Room, record
 from bench.serving import cpu_seconds, production, single
 from mnist_app.room import open_store
@@ -139,8 +139,9 @@ def run(folder: Path, drawers: int) -> None:
         answers = idle + during
         assert [a["digit"] for a in answers] == [1] * len(answers)
         assert all("model: best_mlp" in a["note"] or "model: tutorial" in a["note"] for a in answers)  # never a trainer's
+        own = f"{text('en', 'model.own')} ({text('en', 'model.unsaved')})"  # the header's name for a trainer's model
         for page in trainers:
-            assert "your model (not saved)" in page.locator('[data-testid="stMainBlockContainer"]').inner_text()
+            assert own in page.locator('[data-testid="stMainBlockContainer"]').inner_text()
         stored = open_store(str(folder / "room.sqlite3")).recent(1000)
         assert len(stored) == len(answers) and len({d.id for d in stored}) == len(answers)  # each once, none lost
         assert len({d.session_id for d in stored}) == drawers
