@@ -233,7 +233,7 @@ def test_a_projector_in_presenter_mode_shows_canvas_input_and_answer_at_once(ser
     assert draw_a_one(page) == 1
     page.locator(".stages img").nth(1).wait_for()
     settle(page)
-    for element in (canvas_of(page), page.locator("#prediction"), page.locator(".stages img").nth(1)):
+    for element in (canvas_of(page), page.locator("#prediction"), page.locator(".probs"), page.locator(".stages img").nth(1)):
         box = element.bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= height and box["x"] + box["width"] <= width, box
     screenshot(page, f"presenter_{width}x{height}", shots)

@@ -56,7 +56,7 @@ def probability_chart(probs: np.ndarray, *, true_label: int | None = None, heigh
     bars = "".join(_probability_bar(d, float(p), kind) for d, (p, kind) in enumerate(zip(probs, kinds)))
     st.markdown(f'<div class="probs" role="img" aria-label="{html.escape(described)}">'
                 f'<div class="probs-title" aria-hidden="true">{html.escape(title)}</div>'
-                f'<div class="probs-bars" style="height:{height - 30}px" aria-hidden="true">{bars}</div></div>',
+                f'<div class="probs-bars" style="height:{height - 60}px" aria-hidden="true">{bars}</div></div>',
                 unsafe_allow_html=True)  # fmt: skip
 
 
