@@ -3,7 +3,8 @@
 Two kinds are shared: checkpoint files every server has (the shipped ones, those the command line
 wrote) and the models participants saved, which live in the room's database (room.shelf) so that
 every app server on it lists the same ones. Each is read once per version into `st.cache_resource`,
-and so is the whole list; the shelf's rows are read at most every SHELF_TTL_S seconds per server. The active model is per session.
+the whole list once per version of the folder and of the shelf's rows, which are read at most every
+SHELF_TTL_S seconds per server. The active model is per session.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Charts as plain Vega-Lite specs, large enough to read from the back of a room.
+"""Charts as plain Vega-Lite specs or, where one is drawn on every stroke or digit, as HTML bars; large
+enough to read from the back of a room.
 
 Specs are written out rather than built with Altair: Altair validates its spec on every rerun, which
 costs tens of milliseconds of the GIL that the other sessions and a running training share.
